@@ -1,0 +1,34 @@
+/**
+ * Deadlines turn "the learner's code never answered" into a clear failure in seconds,
+ * instead of a test that hangs until the runner gives up.
+ */
+
+/** Raised when code under test did not finish in time. */
+export class DeadlineError extends Error {
+  readonly code = 'ERR_DEADLINE';
+  override name = 'DeadlineError';
+}
+
+/**
+ * Resolve with `work`, or reject with a DeadlineError after `ms`.
+ * `what` names the operation ("receive()", "the echo of 5 bytes"); `advice` says what usually causes it.
+ */
+export async function within<T>(work: Promise<T> | T, ms: number, what: string, advice = ''): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineError(`${what} did not finish within ${ms} ms.${advice ? ` ${advice}` : ''}`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([Promise.resolve(work), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolve after `ms` of real time. Only for measuring or pacing, never to wait for a server to start. */
+export function pause(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

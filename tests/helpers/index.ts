@@ -1,0 +1,12 @@
+/** The shared test harness. Chapter suites import from here. */
+export * from './chunker.ts';
+export * from './cleanup.ts';
+export * from './clock.ts';
+export * from './deadline.ts';
+export * from './impl.ts';
+export * from './lesson.ts';
+export * from './net.ts';
+export * from './peers.ts';
+export * from './random.ts';
+export * from './transcript.ts';
+export * from './worker.ts';

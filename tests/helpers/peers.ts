@@ -1,0 +1,47 @@
+/**
+ * Optional peers: real programs (nc, curl, openssl, chromium) that talk to the learner's code
+ * when they are installed. A test that needs a missing one skips with a printed reason.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
+const found = new Map<string, string | undefined>();
+
+/** Absolute path of a program on PATH, or undefined. */
+export function findPeer(program: string): string | undefined {
+  if (!found.has(program)) {
+    const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
+    found.set(program, dirs.map((d) => path.join(d, program)).find((p) => existsSync(p)));
+  }
+  return found.get(program);
+}
+
+/** Whether `nc` is the OpenBSD netcat (which has -N to shut down the write side on EOF). */
+export function ncSupportsN(nc: string): boolean {
+  try {
+    const help = execFileSync(nc, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 2_000 });
+    return /-N\b/.test(help);
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return /-N\b/.test(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+/**
+ * Skip the current test, loudly, when `program` is not installed.
+ * Usage: `const nc = needPeer(ctx, 'nc', 'apt-get install netcat-openbsd');`
+ */
+export function needPeer(
+  ctx: { skip: (note?: string) => never },
+  program: string,
+  install: string,
+): string {
+  const p = findPeer(program);
+  if (!p) {
+    const reason = `optional peer "${program}" is not installed (${install}); this test was skipped, not passed`;
+    console.warn(`[workbook] ${reason}`);
+    ctx.skip(reason);
+  }
+  return p!;
+}

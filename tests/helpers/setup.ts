@@ -1,0 +1,25 @@
+/**
+ * Runs in every test process before the test files (vitest `setupFiles`):
+ * - the watchdog, which turns a synchronous hang into a reported failure instead of a stuck runner;
+ * - cleanup after every test, so no socket, server, worker or timer outlives its test.
+ */
+import { afterEach, beforeEach } from 'vitest';
+import { runCleanups } from './cleanup.ts';
+import { startWatchdog } from './watchdog.ts';
+
+const watchdog = startWatchdog(Number(process.env.WORKBOOK_BLOCKED_LOOP_LIMIT_MS ?? 5_000));
+
+beforeEach((ctx) => {
+  const names: string[] = [];
+  // Walk up through describe blocks; the file itself is not part of the test's name.
+  for (let t: { name: string; suite?: unknown; filepath?: string } | undefined = ctx.task; t; t = t.suite as typeof t) {
+    if (t.filepath === undefined && t.name) names.unshift(t.name);
+  }
+  watchdog.enter(ctx.task.file?.filepath ?? '', names.join(' > '));
+});
+
+afterEach(async () => {
+  const problems = await runCleanups();
+  watchdog.leave();
+  if (problems.length) console.warn(`[workbook] cleanup problems:\n  ${problems.join('\n  ')}`);
+});

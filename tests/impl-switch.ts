@@ -1,0 +1,77 @@
+/**
+ * The one switch that picks which implementation the tests check.
+ *
+ *   WORKBOOK_IMPL=chapters      the learner's work (default)
+ *   WORKBOOK_IMPL=solutions     the reference solutions
+ *   WORKBOOK_IMPL=<dir>         any tree with the same layout (<dir>/04-sockets/exercise.ts ...),
+ *                               e.g. a student's submission
+ *   WORKBOOK_IMPL=<dir>         a single chapter folder such as tests/mistakes/04-sockets/no-half-close:
+ *                               that chapter comes from <dir>, every other chapter from solutions/
+ *
+ * Tests import `@impl/<chapter id>/<file>`; vitest.config.ts turns that into a path with `implAliases`.
+ * Code that cannot go through the alias (a Worker loading the learner's file) uses `implFile`
+ * from tests/helpers/impl.ts, which reads the same decision from WORKBOOK_IMPL_RESOLVED.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chapters } from '../chapters/manifest.ts';
+
+/** The repository root. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where each chapter's implementation comes from. */
+export interface ResolvedImpl {
+  /** What the user asked for, for messages. */
+  label: string;
+  /** The tree that chapters come from by default (absolute). */
+  root: string;
+  /** Chapters taken from somewhere else: chapter id -> absolute directory. */
+  overrides: Record<string, string>;
+}
+
+/** An error in the WORKBOOK_IMPL setting, phrased for the person who set it. */
+export class ImplSwitchError extends Error {
+  readonly code = 'ERR_WORKBOOK_IMPL';
+}
+
+const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+
+/** Turn a WORKBOOK_IMPL value into the directories tests import from. */
+export function resolveImpl(value: string | undefined, cwd = repoRoot): ResolvedImpl {
+  const label = value && value.trim() !== '' ? value.trim() : 'chapters';
+  if (label === 'chapters' || label === 'solutions') {
+    return { label, root: path.join(repoRoot, label), overrides: {} };
+  }
+  const dir = path.resolve(cwd, label);
+  if (!isDir(dir)) {
+    throw new ImplSwitchError(
+      `WORKBOOK_IMPL=${label}: no such directory (${dir}). Use "chapters", "solutions", or a folder laid out like chapters/.`,
+    );
+  }
+  // A single chapter folder: its parent is named after a chapter (tests/mistakes/<id>/<name>).
+  const parentId = path.basename(path.dirname(dir));
+  if (chapters.some((c) => c.id === parentId) && !chapters.some((c) => isDir(path.join(dir, c.id)))) {
+    return { label, root: path.join(repoRoot, 'solutions'), overrides: { [parentId]: dir } };
+  }
+  if (!chapters.some((c) => isDir(path.join(dir, c.id)))) {
+    throw new ImplSwitchError(
+      `WORKBOOK_IMPL=${label}: ${dir} holds none of the chapter folders (${chapters[0]?.id}, ...). Point it at a copy of chapters/.`,
+    );
+  }
+  return { label, root: dir, overrides: {} };
+}
+
+/** The absolute directory that holds one chapter's implementation. */
+export function chapterDir(impl: ResolvedImpl, chapterId: string): string {
+  return impl.overrides[chapterId] ?? path.join(impl.root, chapterId);
+}
+
+/** Vite aliases that send `@impl/<chapter>/<file>` to the chosen implementation. */
+export function implAliases(impl: ResolvedImpl) {
+  const specific = Object.entries(impl.overrides).map(([id, dir]) => ({
+    find: new RegExp(`^@impl/${id}/(.*)$`),
+    replacement: `${dir}/$1`,
+  }));
+  return [...specific, { find: /^@impl\/(.*)$/, replacement: `${impl.root}/$1` }];
+}

@@ -1,0 +1,152 @@
+/**
+ * The self-check, `npm test`: proves the workbook is sound.
+ *   1. every manifest entry has its lesson, stub, solution, suite, hints and mistakes;
+ *   2. the typecheck is clean, and every implementation exports its stub's API;
+ *   3. every solution passes its suite (and the CLI/site/harness suites pass);
+ *   4. against the untouched stubs, every single test fails;
+ *   5. every known-mistake variant is rejected, by the test named for its concept.
+ * Ends with the plain line "N passed, N failed" and exits non-zero on any failure.
+ *
+ *   npm test                         everything
+ *   npm test -- --chapter 04         only chapter 04 (repeatable), plus structure and typecheck
+ *   npm test -- --no-typecheck       skip the typecheck (faster while writing a chapter)
+ *   npm test -- --verbose            print every failing test's message
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Chapter } from '../../chapters/manifest.ts';
+import { chapterPaths, chapters as allChapters, findChapter } from '../../chapters/manifest.ts';
+import { repoRoot } from '../impl-switch.ts';
+import { Checks } from './checks.ts';
+import { checkStructure } from './structure.ts';
+import type { PhaseResult, ProjectSpec, TestOutcome } from './suites.ts';
+import { TOOLING_GLOBS, chapterProjects, runPhase } from './suites.ts';
+import { checkTypes } from './typecheck.ts';
+
+const { values } = parseArgs({
+  options: {
+    chapter: { type: 'string', multiple: true, short: 'c' },
+    'no-typecheck': { type: 'boolean' },
+    'no-tooling': { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  console.log('Usage: npm test [-- --chapter <n|slug>]... [--no-typecheck] [--no-tooling] [--verbose]');
+  process.exit(0);
+}
+
+const selected: Chapter[] = values.chapter
+  ? values.chapter.map((name) => {
+      const ch = findChapter(name);
+      if (!ch) {
+        console.error(`No chapter "${name}". Chapters: ${allChapters.map((c) => `${c.number} ${c.slug}`).join(', ')}`);
+        process.exit(2);
+      }
+      return ch;
+    })
+  : allChapters;
+
+const checks = new Checks();
+const timings: string[] = [];
+const timed = async <T,>(label: string, fn: () => Promise<T> | T): Promise<T> => {
+  const t0 = performance.now();
+  const out = await fn();
+  timings.push(`${label} ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  return out;
+};
+const firstLines = (s: string | undefined, n = 12) => (s ?? '').split('\n').slice(0, n);
+
+console.log(`Workbook self-check: ${selected.map((c) => c.id).join(', ')}\n`);
+await timed('structure', () => checkStructure(selected, checks));
+if (!values['no-typecheck']) await timed('typecheck', () => checkTypes(selected, checks));
+
+// Phase A: the reference run (solutions and tooling), alone so that timing-sensitive tests get the CPU.
+const { reference, broken } = chapterProjects(selected.filter((c) => existsSync(path.join(repoRoot, chapterPaths(c).test))));
+const toolingFiles = hasToolingTests() && !values['no-tooling'] && !values.chapter;
+const refSpecs: ProjectSpec[] = [...reference, ...(toolingFiles ? [{ name: 'tooling', impl: 'solutions', files: TOOLING_GLOBS }] : [])];
+const refRun = await timed('solutions', () => runPhase(refSpecs));
+// Phase B: the runs that must fail.
+const brokenRun = await timed('stubs and mistakes', () => runPhase(broken));
+
+const inProject = (run: PhaseResult, project: string, file?: string) =>
+  run.tests.filter((t) => t.project === project && (file === undefined || t.file === file));
+const hangNote = (run: PhaseResult, project: string, file: string) =>
+  run.hangs.filter((h) => h.project === project && path.relative(repoRoot, h.file) === file).map((h) => `hung: "${h.test}" blocked the event loop ${h.blockedMs} ms`);
+const moduleErrs = (run: PhaseResult, project: string) => run.moduleErrors.get(project) ?? [];
+const failedLike = (t: TestOutcome) => t.state === 'failed' || t.state === 'pending';
+
+for (const ch of selected) {
+  const file = chapterPaths(ch).test;
+  if (!existsSync(path.join(repoRoot, file))) continue;
+
+  // 3. Solutions pass.
+  const sol = inProject(refRun, 'solutions', file);
+  const solBad = sol.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
+  const solSkipped = sol.filter((t) => t.state === 'skipped');
+  checks.add(`solution passes ${ch.id} (${sol.length - solBad.length - solSkipped.length}/${sol.length} passed${solSkipped.length ? `, ${solSkipped.length} skipped` : ''})`, sol.length > 0 && solBad.length === 0, [
+    ...(sol.length === 0 ? ['the suite reported no tests', ...moduleErrs(refRun, 'solutions')] : []),
+    ...hangNote(refRun, 'solutions', file),
+    ...solBad.flatMap((t) => [`${t.state}: ${t.name}`, ...firstLines(t.error).map((l) => `    ${l}`)]),
+    ...solSkipped.map((t) => `skipped: ${t.name}${t.note ? ` (${t.note})` : ''}`),
+  ]);
+
+  // 4. Stubs fail every test.
+  const stub = inProject(brokenRun, 'stubs', file);
+  const stubPassed = stub.filter((t) => t.state === 'passed');
+  const stubSkipped = stub.filter((t) => t.state === 'skipped');
+  const missing = sol.filter((s) => !stub.some((t) => t.name === s.name));
+  checks.add(`stub fails every test of ${ch.id} (${stub.filter(failedLike).length}/${stub.length} failed${stubSkipped.length ? `, ${stubSkipped.length} skipped for a missing peer` : ''})`, stub.length > 0 && stubPassed.length === 0 && missing.length === 0 && stubSkipped.every((t) => !!t.note), [
+    ...stubPassed.map((t) => `passes against the untouched stub, so it checks nothing: ${t.name}`),
+    ...stubSkipped.map((t) => `skipped: ${t.name}${t.note ? ` (${t.note})` : ' (with no reason)'}`),
+    ...missing.map((t) => `did not run against the stub: ${t.name}`),
+    ...moduleErrs(brokenRun, 'stubs'),
+  ]);
+
+  // 5. Every known-mistake variant is rejected by the test named for its concept.
+  for (const m of ch.mistakes) {
+    const project = `mistake:${ch.id}/${m.name}`;
+    const tests = inProject(brokenRun, project, file);
+    const failing = tests.filter(failedLike);
+    const hangs = hangNote(brokenRun, project, file);
+    const named = failing.filter((t) => t.name.toLowerCase().includes(m.caughtBy.toLowerCase()));
+    const ok = named.length > 0;
+    checks.add(`mistake ${ch.id}/${m.name} is rejected by "${m.caughtBy}"`, ok, [
+      `the mistake: ${m.what}`,
+      ...(failing.length === 0 ? ['no test failed: the suite does not catch this mistake', ...moduleErrs(brokenRun, project)] : []),
+      ...(failing.length > 0 && !ok ? [`caught only by tests not named for the concept: ${failing.map((t) => t.name).join(' | ')}`] : []),
+      ...hangs,
+      ...(values.verbose ? named.flatMap((t) => [`caught by: ${t.name}`, ...firstLines(t.error, 6).map((l) => `    ${l}`)]) : []),
+    ]);
+  }
+}
+
+if (toolingFiles) {
+  const tool = inProject(refRun, 'tooling');
+  const bad = tool.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
+  checks.add(`CLI, site and harness suites pass (${tool.length - bad.length}/${tool.length})`, tool.length > 0 && bad.length === 0, [
+    ...moduleErrs(refRun, 'tooling'),
+    ...bad.flatMap((t) => [`${t.state}: ${t.file} > ${t.name}`, ...firstLines(t.error).map((l) => `    ${l}`)]),
+  ]);
+}
+
+const runErrors = [...moduleErrs(refRun, '(run)'), ...moduleErrs(brokenRun, '(run)')];
+if (values.verbose && runErrors.length) console.log(`Run-level errors (killed or crashed test processes):\n  ${runErrors.join('\n  ')}\n`);
+
+for (const r of checks.results) {
+  console.log(`${r.ok ? '  ok  ' : '  FAIL'}  ${r.name}`);
+  if (!r.ok || values.verbose) for (const d of r.details) console.log(`          ${d}`);
+}
+console.log(`\nTime: ${timings.join(', ')}`);
+console.log(`${checks.passed} passed, ${checks.failed} failed`);
+process.exit(checks.failed ? 1 : 0);
+
+function hasToolingTests(): boolean {
+  return ['tests/cli', 'tests/site', 'tests/helpers', 'tests/selfcheck'].some((d) => {
+    const dir = path.join(repoRoot, d);
+    return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.test.ts'));
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Step 3 of the self-check: run the chapter suites against solutions, stubs and every
+ * known-mistake variant, as vitest projects in one vitest instance per phase.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createVitest } from 'vitest/node';
+import type { Chapter } from '../../chapters/manifest.ts';
+import { chapterPaths } from '../../chapters/manifest.ts';
+import { implAliases, repoRoot, resolveImpl } from '../impl-switch.ts';
+import { baseTestOptions } from '../vitest-base.ts';
+
+/** One test's outcome in one project. */
+export interface TestOutcome {
+  project: string;
+  file: string;
+  name: string;
+  state: 'passed' | 'failed' | 'skipped' | 'pending';
+  error?: string;
+  note?: string;
+}
+
+/** Everything a phase produced. */
+export interface PhaseResult {
+  tests: TestOutcome[];
+  /** Per project: errors that were not a test's (a file that failed to load, a killed process). */
+  moduleErrors: Map<string, string[]>;
+  /** Tests the watchdog stopped because they blocked the event loop. */
+  hangs: { test: string; file: string; blockedMs: number; project?: string }[];
+}
+
+/** A vitest project: a name, the implementation it imports, the test files it runs. */
+export interface ProjectSpec {
+  name: string;
+  impl: string;
+  files: string[];
+}
+
+/** The tooling suites (CLI, site, harness) that do not depend on an implementation. */
+export const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
+
+/** Projects for one chapter list: solutions, stubs, and one per mistake variant. */
+export function chapterProjects(chapters: Chapter[]): { reference: ProjectSpec[]; broken: ProjectSpec[] } {
+  const tests = chapters.map((c) => chapterPaths(c).test);
+  return {
+    reference: [{ name: 'solutions', impl: 'solutions', files: tests }],
+    broken: [
+      { name: 'stubs', impl: 'chapters', files: tests },
+      ...chapters.flatMap((c) =>
+        chapterPaths(c).mistakes.map((dir, i) => ({ name: `mistake:${c.id}/${c.mistakes[i]!.name}`, impl: dir, files: [chapterPaths(c).test] })),
+      ),
+    ],
+  };
+}
+
+function base(impl: ReturnType<typeof resolveImpl>, project: string) {
+  const opts = baseTestOptions(impl);
+  return { ...opts, env: { ...opts.env, WORKBOOK_PROJECT: project } };
+}
+
+/** Run the given projects in one vitest instance and collect every test's outcome. */
+export async function runPhase(specs: ProjectSpec[], opts: { maxWorkers?: number } = {}): Promise<PhaseResult> {
+  const hangDir = mkdtempSync(path.join(os.tmpdir(), 'workbook-hangs-'));
+  process.env.WORKBOOK_HANG_DIR = hangDir;
+  const projects = specs.map((s) => {
+    const impl = resolveImpl(s.impl, repoRoot);
+    return {
+      resolve: { alias: implAliases(impl) },
+      test: { ...base(impl, s.name), name: s.name, root: repoRoot, include: s.files, exclude: ['tests/mistakes/**'] },
+    };
+  });
+  const vitest = await createVitest(
+    'test',
+    { watch: false, config: false, root: repoRoot, reporters: [{}], projects, maxWorkers: opts.maxWorkers ?? 2 } as never,
+  );
+  try {
+    await vitest.start();
+  } catch (err) {
+    // A failing run is reported through the collected results below, not thrown.
+    if (!(err instanceof Error) || !/failed|error/i.test(err.message)) throw err;
+  }
+  const tests: TestOutcome[] = [];
+  const moduleErrors = new Map<string, string[]>();
+  for (const mod of vitest.state.getTestModules()) {
+    const project = mod.project.name;
+    const file = path.relative(repoRoot, mod.moduleId);
+    for (const e of mod.errors()) {
+      moduleErrors.set(project, [...(moduleErrors.get(project) ?? []), `${file}: ${e.message}`]);
+    }
+    for (const t of mod.children.allTests()) {
+      const r = t.result();
+      tests.push({
+        project,
+        file,
+        name: t.fullName,
+        state: r.state as TestOutcome['state'],
+        error: r.errors?.[0]?.message,
+        note: (r as { note?: string }).note,
+      });
+    }
+  }
+  for (const e of vitest.state.getUnhandledErrors() as Error[]) {
+    moduleErrors.set('(run)', [...(moduleErrors.get('(run)') ?? []), String(e?.message ?? e)]);
+  }
+  const hangs = readdirSync(hangDir).map((f) => JSON.parse(readFileSync(path.join(hangDir, f), 'utf8')));
+  rmSync(hangDir, { recursive: true, force: true });
+  await vitest.close();
+  return { tests, moduleErrors, hangs };
+}

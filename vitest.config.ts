@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import { implAliases, resolveImpl } from './tests/impl-switch.ts';
+import { baseTestOptions } from './tests/vitest-base.ts';
+
+// One switch picks the implementation under test: WORKBOOK_IMPL (see tests/impl-switch.ts).
+const impl = resolveImpl(process.env.WORKBOOK_IMPL, process.cwd());
+
+export default defineConfig({
+  resolve: { alias: implAliases(impl) },
+  test: {
+    ...baseTestOptions(impl),
+    include: ['tests/**/*.test.ts'],
+    exclude: ['tests/mistakes/**', 'node_modules/**'],
+  },
+});
