@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../impl-switch.ts';
+import { anchorOf } from '../../site/slug.ts';
 import type { Transcript } from './transcript.ts';
 
 const headingsCache = new Map<string, string[]>();
@@ -20,14 +21,7 @@ export function lessonHeadings(chapterId: string): string[] {
   return hs;
 }
 
-/** GitHub-style anchor for a heading, as the site renders it. */
-export function anchorOf(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s-]/gu, '')
-    .trim()
-    .replace(/\s+/g, '-');
-}
+export { anchorOf };
 
 /**
  * "chapters/04-sockets/lesson.md#half-close", after checking that the section exists.
