@@ -1,0 +1,171 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chapters } from '../../chapters/manifest.ts';
+import { ImplSwitchError, chapterDir, resolveImpl } from '../impl-switch.ts';
+import { chunkings, forEachChunking, randomSplit } from './chunker.ts';
+import { onCleanup, runCleanups, track } from './cleanup.ts';
+import { FakeClock } from './clock.ts';
+import { DeadlineError, within } from './deadline.ts';
+import { explain } from './lesson.ts';
+import { connect, listen } from './net.ts';
+import { Transcript, hexdump, ncCommand } from './transcript.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const join = (cs: Uint8Array[]) => Buffer.concat(cs).toString();
+
+describe('the seeded chunker', () => {
+  it('re-splits a stream three ways without changing its bytes', () => {
+    const input = bytes('hello, chunked world');
+    const ways = chunkings(input, 7);
+    expect(ways.map((w) => w.label)).toEqual(['one byte at a time', expect.stringContaining('seed 7'), 'all in one chunk']);
+    for (const w of ways) expect(join(w.chunks)).toBe('hello, chunked world');
+    expect(ways[0]!.chunks).toHaveLength(input.length);
+    expect(ways[2]!.chunks).toHaveLength(1);
+  });
+
+  it('gives the same random split for the same seed, and another for another seed', () => {
+    const input = bytes('x'.repeat(200));
+    const sizes = (seed: number) => randomSplit(input, seed).map((c) => c.length);
+    expect(sizes(42)).toEqual(sizes(42));
+    expect(sizes(42)).not.toEqual(sizes(43));
+  });
+
+  it('names the delivery pattern and seed when a check fails', async () => {
+    const err = await forEachChunking(bytes('a longer stream of bytes'), (_chunks, label) => {
+      if (label === 'all in one chunk') throw new Error('boom');
+    }, 5).catch((e: Error) => e);
+    expect(String((err as Error).message)).toMatch(/all in one chunk, 1 chunk\(s\)\]\nboom/);
+  });
+});
+
+describe('the fake clock', () => {
+  it('fires due timers in time order and only when advanced', () => {
+    const clock = new FakeClock(100);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push('b@30'), 30);
+    clock.setTimeout(() => fired.push('a@10'), 10);
+    const c = clock.setTimeout(() => fired.push('cancelled'), 20);
+    clock.clearTimeout(c);
+    clock.advance(9);
+    expect(fired).toEqual([]);
+    clock.advance(25);
+    expect(fired).toEqual(['a@10', 'b@30']);
+    expect(clock.now()).toBe(134);
+  });
+
+  it('lets a timer scheduled by a timer fire within the same advance', () => {
+    const clock = new FakeClock();
+    const at: number[] = [];
+    clock.setTimeout(() => {
+      at.push(clock.now());
+      clock.setTimeout(() => at.push(clock.now()), 5);
+    }, 5);
+    clock.advance(10);
+    expect(at).toEqual([5, 10]);
+  });
+
+  it('stops runAll after a limit when a timer re-arms forever', () => {
+    const clock = new FakeClock();
+    const rearm = () => clock.setTimeout(rearm, 1);
+    rearm();
+    expect(clock.runAll(50)).toBe(50);
+  });
+});
+
+describe('wire transcripts', () => {
+  it('renders both directions as hex and ASCII with timing', () => {
+    const t = new Transcript({ out: 'client', inn: 'server' });
+    t.sent('GET /\r\n');
+    t.received(Uint8Array.from([0, 1, 0x41]));
+    t.note('server closed');
+    const text = t.render();
+    expect(text).toMatch(/client -> server, 7 bytes/);
+    expect(text).toMatch(/47 45 54 20 2f 0d 0a .*\|GET \/\.\.\|/);
+    expect(text).toMatch(/server -> client, 3 bytes[\s\S]*00 01 41 .*\|\.\.A\|/);
+    expect(text).toMatch(/\*\* server closed/);
+    expect(t.receivedBytes()).toEqual(Buffer.from([0, 1, 0x41]));
+  });
+
+  it('cuts long dumps and prints an nc command that reproduces the bytes', () => {
+    expect(hexdump(new Uint8Array(300), '', 32)).toMatch(/268 more bytes/);
+    expect(ncCommand("a'b\n", 8080)).toBe("printf 'a\\x27b\\x0a' | nc -N 127.0.0.1 8080");
+  });
+
+  it('formats a teaching message with what happened, what was expected and where to read', () => {
+    const msg = explain({ did: 'returned 1 message', expected: '2 messages', lesson: 'chapters/x/lesson.md#y' });
+    expect(msg).toBe('What happened: returned 1 message\nExpected:      2 messages\nRead:          chapters/x/lesson.md#y');
+  });
+});
+
+describe('deadlines and cleanup', () => {
+  it('turns a promise that never settles into a DeadlineError naming the operation', async () => {
+    const err = await within(new Promise(() => {}), 50, 'receive()', 'Is a send missing its notify?').catch((e) => e);
+    expect(err).toBeInstanceOf(DeadlineError);
+    expect(err.code).toBe('ERR_DEADLINE');
+    expect(err.message).toBe('receive() did not finish within 50 ms. Is a send missing its notify?');
+    await expect(within(Promise.resolve(7), 50, 'x')).resolves.toBe(7);
+  });
+
+  it('closes a tracked server even while a client is still connected', async () => {
+    const server = net.createServer();
+    const port = await listen(server);
+    const client = await connect(port);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await runCleanups()).toEqual([]);
+    expect(server.listening).toBe(false);
+    expect(client.destroyed).toBe(true);
+  });
+
+  it('abandons and reports a close step that never finishes, instead of hanging', async () => {
+    onCleanup('a learner close() that never resolves', () => new Promise(() => {}));
+    track(setTimeout(() => {}, 60_000));
+    const t0 = Date.now();
+    const problems = await runCleanups();
+    expect(problems).toEqual([expect.stringMatching(/a learner close\(\) that never resolves: closing .* took over 1500 ms/)]);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+});
+
+describe('the WORKBOOK_IMPL switch', () => {
+  const first = chapters[0]!.id;
+
+  it('defaults to the learner tree and knows solutions', () => {
+    expect(resolveImpl(undefined).root).toMatch(/[/\\]chapters$/);
+    expect(chapterDir(resolveImpl('solutions'), first)).toMatch(new RegExp(`solutions[/\\\\]${first}$`));
+  });
+
+  it('accepts a student tree and a single chapter folder', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'impl-'));
+    try {
+      mkdirSync(path.join(tmp, 'student', first), { recursive: true });
+      const tree = resolveImpl(path.join(tmp, 'student'));
+      expect(chapterDir(tree, first)).toBe(path.join(tmp, 'student', first));
+      mkdirSync(path.join(tmp, first, 'variant'), { recursive: true });
+      const one = resolveImpl(path.join(tmp, first, 'variant'));
+      expect(chapterDir(one, first)).toBe(path.join(tmp, first, 'variant'));
+      expect(one.root).toMatch(/[/\\]solutions$/);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a folder that does not exist or holds no chapters, with a typed error', () => {
+    expect(() => resolveImpl('/no/such/dir')).toThrow(ImplSwitchError);
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'impl-'));
+    try {
+      const err = (() => {
+        try {
+          resolveImpl(tmp);
+        } catch (e) {
+          return e as ImplSwitchError;
+        }
+      })();
+      expect(err?.code).toBe('ERR_WORKBOOK_IMPL');
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

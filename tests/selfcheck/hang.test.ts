@@ -1,0 +1,42 @@
+/**
+ * The runner-level guarantee: learner code that hangs (an endless loop, Atomics.wait with no
+ * timeout, a promise that never settles) ends as a failure that names the test, within seconds,
+ * and never as a hung runner.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PhaseResult } from './suites.ts';
+import { runPhase } from './suites.ts';
+
+const FIXTURE = 'tests/selfcheck/fixtures/hang.fixture.ts';
+const STUCK = 'runs learner code that never returns';
+let run: PhaseResult;
+let seconds = 0;
+
+describe('the watchdog and timeouts', () => {
+  beforeAll(async () => {
+    const t0 = Date.now();
+    // Three hanging variants at once, as three projects of one run.
+    run = await runPhase(['loop', 'atomics', 'promise'].map((mode) => ({ name: `hang-${mode}`, impl: 'solutions', files: [FIXTURE] })), {
+      maxWorkers: 3,
+    });
+    seconds = (Date.now() - t0) / 1000;
+  }, 40_000);
+
+  it('ends the whole run well under 30 s', () => {
+    expect(seconds).toBeLessThan(30);
+  });
+
+  it.each(['loop', 'atomics'])('stops a main-thread %s hang and names the test that hung', (mode) => {
+    const hang = run.hangs.find((h) => h.project === `hang-${mode}`);
+    expect(hang?.test).toBe(STUCK);
+    const stuck = run.tests.find((t) => t.project === `hang-${mode}` && t.name === STUCK);
+    expect(stuck?.state).not.toBe('passed');
+  });
+
+  it('fails a never-settling promise by name at the test timeout', () => {
+    const stuck = run.tests.find((t) => t.project === 'hang-promise' && t.name === STUCK);
+    expect(stuck?.state).toBe('failed');
+    expect(stuck?.error).toMatch(/timed out/i);
+    expect(run.tests.find((t) => t.project === 'hang-promise' && t.name !== STUCK)?.state).toBe('passed');
+  });
+});
