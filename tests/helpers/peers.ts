@@ -38,10 +38,16 @@ export function needPeer(
   install: string,
 ): string {
   const p = findPeer(program);
-  if (!p) {
-    const reason = `optional peer "${program}" is not installed (${install}); this test was skipped, not passed`;
-    console.warn(`[workbook] ${reason}`);
-    ctx.skip(reason);
-  }
+  if (!p) skipWithReason(ctx, `optional peer "${program}" is not installed (${install})`);
   return p!;
+}
+
+/**
+ * Skip the current test with a reason that is printed, never silently: for peers that are not
+ * programs (a resolver without an IPv6 entry, a kernel feature). The reason shows in the report.
+ */
+export function skipWithReason(ctx: { skip: (note?: string) => never }, reason: string): never {
+  const note = `${reason}; this test was skipped, not passed`;
+  console.warn(`[workbook] ${note}`);
+  return ctx.skip(note);
 }
