@@ -102,7 +102,7 @@ describe('wire transcripts', () => {
 
 describe('deadlines and cleanup', () => {
   it('turns a promise that never settles into a DeadlineError naming the operation', async () => {
-    const err = await within(new Promise(() => {}), 50, 'receive()', 'Is a send missing its notify?').catch((e: unknown) => e as DeadlineError);
+    const err = await within(new Promise<never>(() => {}), 50, 'receive()', 'Is a send missing its notify?').catch((e: unknown) => e as DeadlineError);
     expect(err).toBeInstanceOf(DeadlineError);
     expect(err.code).toBe('ERR_DEADLINE');
     expect(err.message).toBe('receive() did not finish within 50 ms. Is a send missing its notify?');
