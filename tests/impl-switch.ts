@@ -12,7 +12,7 @@
  * Code that cannot go through the alias (a Worker loading the learner's file) uses `implFile`
  * from tests/helpers/impl.ts, which reads the same decision from WORKBOOK_IMPL_RESOLVED.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chapters } from '../chapters/manifest.ts';
@@ -52,6 +52,7 @@ export function resolveImpl(value: string | undefined, cwd = repoRoot): Resolved
   // A single chapter folder: its parent is named after a chapter (tests/mistakes/<id>/<name>).
   const parentId = path.basename(path.dirname(dir));
   if (chapters.some((c) => c.id === parentId) && !chapters.some((c) => isDir(path.join(dir, c.id)))) {
+    requireEsmScope(label, dir);
     return { label, root: path.join(repoRoot, 'solutions'), overrides: { [parentId]: dir } };
   }
   if (!chapters.some((c) => isDir(path.join(dir, c.id)))) {
@@ -59,7 +60,28 @@ export function resolveImpl(value: string | undefined, cwd = repoRoot): Resolved
       `WORKBOOK_IMPL=${label}: ${dir} holds none of the chapter folders (${chapters[0]?.id}, ...). Point it at a copy of chapters/.`,
     );
   }
+  requireEsmScope(label, dir);
   return { label, root: dir, overrides: {} };
+}
+
+/**
+ * Exercise files are ES modules. Inside this repository the root package.json says so; a student's
+ * folder elsewhere needs its own, or Workers and child processes (which load files with tsx, not
+ * vite) would read the files as CommonJS and fail with a confusing error.
+ */
+function requireEsmScope(label: string, dir: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const pkg = path.join(d, 'package.json');
+    if (existsSync(pkg)) {
+      if (JSON.parse(readFileSync(pkg, 'utf8')).type === 'module') return;
+      break;
+    }
+    if (path.dirname(d) === d) break;
+  }
+  throw new ImplSwitchError(
+    `WORKBOOK_IMPL=${label}: the exercise files there are ES modules, but no package.json with "type": "module" covers ${dir}. ` +
+      `Fix: echo '{ "type": "module" }' > ${path.join(dir, 'package.json')}`,
+  );
 }
 
 /** The absolute directory that holds one chapter's implementation. */

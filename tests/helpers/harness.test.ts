@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -141,9 +141,12 @@ describe('the WORKBOOK_IMPL switch', () => {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'impl-'));
     try {
       mkdirSync(path.join(tmp, 'student', first), { recursive: true });
+      expect(() => resolveImpl(path.join(tmp, 'student'))).toThrow(/"type": "module"/);
+      writeFileSync(path.join(tmp, 'student', 'package.json'), '{ "type": "module" }');
       const tree = resolveImpl(path.join(tmp, 'student'));
       expect(chapterDir(tree, first)).toBe(path.join(tmp, 'student', first));
       mkdirSync(path.join(tmp, first, 'variant'), { recursive: true });
+      writeFileSync(path.join(tmp, 'package.json'), '{ "type": "module" }');
       const one = resolveImpl(path.join(tmp, first, 'variant'));
       expect(chapterDir(one, first)).toBe(path.join(tmp, first, 'variant'));
       expect(one.root).toMatch(/[/\\]solutions$/);
