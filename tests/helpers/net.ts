@@ -72,6 +72,34 @@ export async function readBytes(socket: net.Socket, n: number, ms = 2_000): Prom
   return Buffer.concat(parts);
 }
 
+/**
+ * Wait until a recorded client has received at least `total` bytes in all (counting bytes that
+ * arrived before this call, which readBytes would miss), or the peer ends, or the deadline passes.
+ * Returns everything received so far.
+ */
+export async function receivedUpTo(
+  client: { socket: net.Socket; transcript: Transcript },
+  total: number,
+  ms = 2_000,
+): Promise<Buffer> {
+  const { socket, transcript } = client;
+  const done = () => transcript.receivedBytes().length >= total || socket.readableEnded || socket.destroyed;
+  if (!done()) {
+    let recheck = () => {};
+    const arrived = new Promise<void>((resolve) => {
+      recheck = () => {
+        if (done()) resolve();
+      };
+      socket.on('data', recheck).on('end', recheck).on('close', recheck);
+    });
+    await within(arrived, ms, `waiting for ${total} bytes`).catch((err) => {
+      if (!(err instanceof DeadlineError)) throw err;
+    });
+    socket.off('data', recheck).off('end', recheck).off('close', recheck);
+  }
+  return transcript.receivedBytes();
+}
+
 /** Read everything until the peer ends the stream; rejects with DeadlineError if it never does. */
 export async function readToEnd(socket: net.Socket, ms = 2_000): Promise<Buffer> {
   const parts: Buffer[] = [];

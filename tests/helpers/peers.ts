@@ -2,7 +2,7 @@
  * Optional peers: real programs (nc, curl, openssl, chromium) that talk to the learner's code
  * when they are installed. A test that needs a missing one skips with a printed reason.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -17,15 +17,10 @@ export function findPeer(program: string): string | undefined {
   return found.get(program);
 }
 
-/** Whether `nc` is the OpenBSD netcat (which has -N to shut down the write side on EOF). */
+/** Whether `nc` is the OpenBSD netcat (which has -N to shut down the write side on EOF). It prints its help on stderr. */
 export function ncSupportsN(nc: string): boolean {
-  try {
-    const help = execFileSync(nc, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 2_000 });
-    return /-N\b/.test(help);
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string };
-    return /-N\b/.test(`${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
+  const help = spawnSync(nc, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 2_000 });
+  return /-N\b/.test(`${help.stdout ?? ''}${help.stderr ?? ''}`);
 }
 
 /**
