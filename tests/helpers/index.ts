@@ -10,3 +10,4 @@ export * from './peers.ts';
 export * from './random.ts';
 export * from './transcript.ts';
 export * from './worker.ts';
+export * from './lossy-udp-relay.ts';
