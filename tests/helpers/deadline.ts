@@ -32,3 +32,16 @@ export async function within<T>(work: Promise<T> | T, ms: number, what: string, 
 export function pause(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Poll `condition` every few ms until it holds; reject with a DeadlineError naming `what` after `ms`.
+ * Only for state the kernel or the code under test changes asynchronously (a handle closing, a
+ * counter reaching a value), never to wait for a server to start: await 'listening' for that.
+ */
+export async function until(condition: () => boolean, ms: number, what: string, advice = ''): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new DeadlineError(`${what} did not happen within ${ms} ms.${advice ? ` ${advice}` : ''}`);
+    await pause(5);
+  }
+}

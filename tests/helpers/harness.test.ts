@@ -8,10 +8,10 @@ import { ImplSwitchError, chapterDir, resolveImpl } from '../impl-switch.ts';
 import { chunkings, forEachChunking, randomSplit } from './chunker.ts';
 import { onCleanup, runCleanups, track } from './cleanup.ts';
 import { FakeClock } from './clock.ts';
-import { DeadlineError, within } from './deadline.ts';
+import { DeadlineError, until, within } from './deadline.ts';
 import { explain } from './lesson.ts';
 import { connect, listen } from './net.ts';
-import { Transcript, hexdump, ncCommand } from './transcript.ts';
+import { Transcript, hexdump, ncCommand, tapSocket } from './transcript.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const join = (cs: Uint8Array[]) => Buffer.concat(cs).toString();
@@ -109,6 +109,15 @@ describe('deadlines and cleanup', () => {
     await expect(within(Promise.resolve(7), 50, 'x')).resolves.toBe(7);
   });
 
+  it('polls a condition until it holds, or fails naming it', async () => {
+    let n = 0;
+    const timer = setInterval(() => n++, 2);
+    await until(() => n >= 3, 1_000, 'three ticks');
+    clearInterval(timer);
+    const err = await until(() => false, 30, 'the impossible', 'It never happens.').catch((e: unknown) => e as DeadlineError);
+    expect((err as DeadlineError).message).toBe('the impossible did not happen within 30 ms. It never happens.');
+  });
+
   it('closes a tracked server even while a client is still connected', async () => {
     const server = net.createServer();
     const port = await listen(server);
@@ -170,5 +179,20 @@ describe('the WORKBOOK_IMPL switch', () => {
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }
+  });
+});
+
+describe('tapped sockets', () => {
+  it('records bytes sent with end(chunk) as well as write()', async () => {
+    const server = net.createServer((s) => s.resume());
+    const port = await listen(server);
+    const socket = await connect(port);
+    const t = new Transcript();
+    tapSocket(socket, t);
+    socket.write('ab');
+    socket.end('cd');
+    const text = t.render();
+    expect(text).toMatch(/test -> your code, 2 bytes[\s\S]*\|ab\|[\s\S]*test -> your code, 2 bytes[\s\S]*\|cd\|/);
+    expect(text).toMatch(/half-closed \(end\)/);
   });
 });

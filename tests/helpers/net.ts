@@ -18,9 +18,17 @@ export async function listen(server: net.Server, port = 0, host = '127.0.0.1'): 
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A connected TCP client (tracked). Rejects with the socket error (ECONNREFUSED, ...). */
-export async function connect(port: number, host = '127.0.0.1', ms = 2_000): Promise<net.Socket> {
-  const socket = track(net.connect({ port, host }), `client to ${host}:${port}`);
+/**
+ * A connected TCP client (tracked). Rejects with the socket error (ECONNREFUSED, ...).
+ * `options` go to net.connect (allowHalfOpen, highWaterMark, ...).
+ */
+export async function connect(
+  port: number,
+  host = '127.0.0.1',
+  ms = 2_000,
+  options: Omit<net.NetConnectOpts, 'port' | 'host' | 'path'> = {},
+): Promise<net.Socket> {
+  const socket = track(net.connect({ ...options, port, host } as net.NetConnectOpts), `client to ${host}:${port}`);
   await within(once(socket, 'connect'), ms, `connecting to ${host}:${port}`);
   return socket;
 }

@@ -2,6 +2,7 @@
  * Wire transcripts: what went each way, when, as hex + ASCII.
  * Failure messages of protocol tests include one, so a learner sees the actual bytes.
  */
+import type net from 'node:net';
 import type { Socket } from 'node:net';
 
 /** Render bytes as a hex dump: offset, 16 hex bytes, printable ASCII. */
@@ -77,6 +78,13 @@ export function tapSocket(socket: Socket, transcript: Transcript): Socket {
     if (typeof chunk === 'string' || chunk instanceof Uint8Array) transcript.sent(chunk);
     return write(chunk, ...rest);
   }) as Socket['write'];
+  // end(chunk) sends its last bytes without going through write(), so record them here too.
+  const end = socket.end.bind(socket) as (...args: unknown[]) => net.Socket;
+  socket.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) transcript.sent(chunk);
+    transcript.note(`${transcript.names.out} half-closed (end)`);
+    return end(chunk, ...rest);
+  }) as net.Socket['end'];
   socket.on('data', (d: Buffer) => transcript.received(d));
   socket.on('end', () => transcript.note(`${transcript.names.inn} ended its side (FIN)`));
   socket.on('close', () => transcript.note('socket closed'));
