@@ -5,7 +5,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createVitest } from 'vitest/node';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths } from '../../chapters/manifest.ts';
 import { implAliases, repoRoot, resolveImpl } from '../impl-switch.ts';
@@ -19,6 +18,17 @@ export interface TestOutcome {
   state: 'passed' | 'failed' | 'skipped' | 'pending';
   error?: string;
   note?: string;
+  /** The names of the enclosing describe blocks, outermost first (the first is the test group). */
+  suites?: string[];
+}
+
+/** What the watchdog wrote for a test process it stopped (see tests/helpers/watchdog-worker.mjs). */
+export interface HangRecord {
+  test: string;
+  file: string;
+  blockedMs: number;
+  limitMs?: number;
+  project?: string;
 }
 
 /** Everything a phase produced. */
@@ -27,7 +37,7 @@ export interface PhaseResult {
   /** Per project: errors that were not a test's (a file that failed to load, a killed process). */
   moduleErrors: Map<string, string[]>;
   /** Tests the watchdog stopped because they blocked the event loop. */
-  hangs: { test: string; file: string; blockedMs: number; project?: string }[];
+  hangs: HangRecord[];
 }
 
 /** A vitest project: a name, the implementation it imports, the test files it runs. */
@@ -59,21 +69,46 @@ function base(impl: ReturnType<typeof resolveImpl>, project: string) {
   return { ...opts, env: { ...opts.env, WORKBOOK_PROJECT: project } };
 }
 
+/**
+ * The inline vitest project for one spec: the `@impl` aliases of its implementation and the shared
+ * test options. Also used by the workbook CLI (cli/runner/), so that a learner's run and the
+ * self-check configure vitest the same way. `s.impl` is resolved against the repository root.
+ */
+export function projectConfig(s: ProjectSpec) {
+  const impl = resolveImpl(s.impl, repoRoot);
+  return {
+    resolve: { alias: implAliases(impl) },
+    test: { ...base(impl, s.name), name: s.name, root: repoRoot, include: s.files, exclude: ['tests/mistakes/**'] },
+  };
+}
+
+/** The options for `createVitest` that run the given projects quietly (results are read from vitest's state). */
+export function vitestOptions(projects: ReturnType<typeof projectConfig>[], maxWorkers: number) {
+  return { watch: false, config: false, root: repoRoot, reporters: [{}], projects, maxWorkers };
+}
+
+/** The records the watchdog left in `hangDir`, one per test process it stopped. */
+export function readHangs(hangDir: string): HangRecord[] {
+  return readdirSync(hangDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(hangDir, f), 'utf8')) as HangRecord);
+}
+
+/** The describe blocks around a test, outermost first. */
+function suiteNames(t: { parent: { type: string; name?: string; parent?: unknown } }): string[] {
+  const names: string[] = [];
+  for (let p = t.parent; p && p.type === 'suite'; p = p.parent as typeof p) names.unshift(p.name ?? '');
+  return names;
+}
+
 /** Run the given projects in one vitest instance and collect every test's outcome. */
 export async function runPhase(specs: ProjectSpec[], opts: { maxWorkers?: number } = {}): Promise<PhaseResult> {
   const hangDir = mkdtempSync(path.join(os.tmpdir(), 'workbook-hangs-'));
   process.env.WORKBOOK_HANG_DIR = hangDir;
-  const projects = specs.map((s) => {
-    const impl = resolveImpl(s.impl, repoRoot);
-    return {
-      resolve: { alias: implAliases(impl) },
-      test: { ...base(impl, s.name), name: s.name, root: repoRoot, include: s.files, exclude: ['tests/mistakes/**'] },
-    };
-  });
-  const vitest = await createVitest(
-    'test',
-    { watch: false, config: false, root: repoRoot, reporters: [{}], projects, maxWorkers: opts.maxWorkers ?? 2 } as never,
-  );
+  const projects = specs.map(projectConfig);
+  // Loaded here, not at the top: the workbook CLI imports this module for projectConfig only.
+  const { createVitest } = await import('vitest/node');
+  const vitest = await createVitest('test', vitestOptions(projects, opts.maxWorkers ?? 2) as never);
   try {
     await vitest.start();
   } catch (err) {
@@ -97,13 +132,14 @@ export async function runPhase(specs: ProjectSpec[], opts: { maxWorkers?: number
         state: r.state as TestOutcome['state'],
         error: r.errors?.[0]?.message,
         note: (r as { note?: string }).note,
+        suites: suiteNames(t),
       });
     }
   }
   for (const e of vitest.state.getUnhandledErrors() as Error[]) {
     moduleErrors.set('(run)', [...(moduleErrors.get('(run)') ?? []), String(e?.message ?? e)]);
   }
-  const hangs = readdirSync(hangDir).map((f) => JSON.parse(readFileSync(path.join(hangDir, f), 'utf8')));
+  const hangs = readHangs(hangDir);
   rmSync(hangDir, { recursive: true, force: true });
   await vitest.close();
   return { tests, moduleErrors, hangs };
