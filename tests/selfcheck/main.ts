@@ -116,7 +116,11 @@ for (const ch of selected) {
     const ok = named.length > 0;
     checks.add(`mistake ${ch.id}/${m.name} is rejected by "${m.caughtBy}"`, ok, [
       `the mistake: ${m.what}`,
-      ...(failing.length === 0 ? ['no test failed: the suite does not catch this mistake', ...moduleErrs(brokenRun, project)] : []),
+      ...(tests.length > 0 && tests.every((t) => t.state === 'skipped')
+        ? [`no test name contains "${m.caughtBy}": fix caughtBy in chapters/manifest.ts`]
+        : failing.length === 0
+          ? [`the test named "${m.caughtBy}" passes against this variant: the suite does not catch the mistake`, ...moduleErrs(brokenRun, project)]
+          : []),
       ...(failing.length > 0 && !ok ? [`caught only by tests not named for the concept: ${failing.map((t) => t.name).join(' | ')}`] : []),
       ...hangs,
       ...(values.verbose ? named.flatMap((t) => [`caught by: ${t.name}`, ...firstLines(t.error, 6).map((l) => `    ${l}`)]) : []),

@@ -45,6 +45,8 @@ export interface ProjectSpec {
   name: string;
   impl: string;
   files: string[];
+  /** Run only the tests whose name contains this fragment (case-insensitive). */
+  onlyTestsNamed?: string;
 }
 
 /** The tooling suites (CLI, site, harness) that do not depend on an implementation. */
@@ -58,7 +60,13 @@ export function chapterProjects(chapters: Chapter[]): { reference: ProjectSpec[]
     broken: [
       { name: 'stubs', impl: 'chapters', files: tests },
       ...chapters.flatMap((c) =>
-        chapterPaths(c).mistakes.map((dir, i) => ({ name: `mistake:${c.id}/${c.mistakes[i]!.name}`, impl: dir, files: [chapterPaths(c).test] })),
+        // A variant must fail the test named for its concept, so only that test needs to run.
+        chapterPaths(c).mistakes.map((dir, i) => ({
+          name: `mistake:${c.id}/${c.mistakes[i]!.name}`,
+          impl: dir,
+          files: [chapterPaths(c).test],
+          onlyTestsNamed: c.mistakes[i]!.caughtBy,
+        })),
       ),
     ],
   };
@@ -78,7 +86,14 @@ export function projectConfig(s: ProjectSpec) {
   const impl = resolveImpl(s.impl, repoRoot);
   return {
     resolve: { alias: implAliases(impl) },
-    test: { ...base(impl, s.name), name: s.name, root: repoRoot, include: s.files, exclude: ['tests/mistakes/**'] },
+    test: {
+      ...base(impl, s.name),
+      name: s.name,
+      root: repoRoot,
+      include: s.files,
+      exclude: ['tests/mistakes/**'],
+      ...(s.onlyTestsNamed ? { testNamePattern: new RegExp(s.onlyTestsNamed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') } : {}),
+    },
   };
 }
 
