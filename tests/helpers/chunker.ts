@@ -3,7 +3,8 @@
  * TCP keeps the bytes in order but not the boundaries, so protocol code must give the
  * same answer whether the bytes come one at a time, in random pieces, or all at once.
  */
-import { randomInt, replayHint, seededRandom, testSeed } from './random.ts';
+import { randomInt, seededRandom, testSeed } from './random.ts';
+import { replayHint } from './replay.ts';
 
 /** One way of cutting a stream into chunks. */
 export interface Chunking {

@@ -8,6 +8,7 @@ import { ImplSwitchError, chapterDir, resolveImpl } from '../impl-switch.ts';
 import { chunkings, forEachChunking, randomSplit } from './chunker.ts';
 import { onCleanup, runCleanups, track } from './cleanup.ts';
 import { FakeClock } from './clock.ts';
+import { replayHint } from './replay.ts';
 import { DeadlineError, until, within } from './deadline.ts';
 import { explain } from './lesson.ts';
 import { connect, listen } from './net.ts';
@@ -38,6 +39,14 @@ describe('the seeded chunker', () => {
       if (label === 'all in one chunk') throw new Error('boom');
     }, 5).catch((e: Error) => e);
     expect(String((err as Error).message)).toMatch(/all in one chunk, 1 chunk\(s\)\]\nboom/);
+  });
+});
+
+describe('replay hints', () => {
+  it('names this test file and an escaped -t pattern for the current test (with parens)', () => {
+    expect(replayHint(12)).toBe(
+      'seed 12: replay exactly with WORKBOOK_SEED=12 npx vitest run tests/helpers/harness.test.ts -t "names this test file and an escaped -t pattern for the current test \\(with parens\\)"',
+    );
   });
 });
 

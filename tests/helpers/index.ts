@@ -8,6 +8,7 @@ export * from './lesson.ts';
 export * from './net.ts';
 export * from './peers.ts';
 export * from './random.ts';
+export * from './replay.ts';
 export * from './transcript.ts';
 export * from './worker.ts';
 export * from './lossy-udp-relay.ts';

@@ -1,6 +1,4 @@
 /** Seeded randomness, so that every "random" test can be replayed exactly. */
-import path from 'node:path';
-import { expect } from 'vitest';
 
 /** A small, fast, seeded PRNG (mulberry32). Returns floats in [0, 1). */
 export function seededRandom(seed: number): () => number {
@@ -38,12 +36,4 @@ export function testSeed(): number {
     processSeed = fromEnv && /^\d+$/.test(fromEnv) ? Number(fromEnv) : Math.floor(Math.random() * 2 ** 31);
   }
   return processSeed;
-}
-
-/** The sentence that tells a learner how to replay a seeded failure, naming the current test file and test. */
-export function replayHint(seed: number): string {
-  const state = expect.getState();
-  const file = state.testPath ? path.relative(process.cwd(), state.testPath) : '<test file>';
-  const name = (state.currentTestName ?? '<test name>').split(' > ').pop()!.replace(/"/g, '\\"');
-  return `seed ${seed}: replay exactly with WORKBOOK_SEED=${seed} npx vitest run ${file} -t "${name}"`;
 }
