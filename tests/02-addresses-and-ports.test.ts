@@ -153,16 +153,6 @@ function reportAll(problems: (string | undefined)[], expected: string, lesson: s
   }));
 }
 
-/** Whether `fn` ran without throwing. */
-function accepts(fn: () => unknown): boolean {
-  try {
-    fn();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Eight random 16-bit groups, zero-heavy so that "::" has runs to choose from. */
 function randomGroups(rand: () => number): number[] {
   if (rand() < 0.1) {

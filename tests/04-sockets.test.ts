@@ -27,7 +27,6 @@ import {
   ncSupportsN,
   needPeer,
   onCleanup,
-  pause,
   randomBytes,
   readToEnd,
   receivedUpTo,
@@ -40,6 +39,7 @@ import {
   track,
   within,
   writeInPieces,
+  eventually,
 } from './helpers/index.ts';
 
 const ID = '04-sockets';
@@ -105,16 +105,6 @@ async function sendPieces(c: { socket: net.Socket; transcript: Transcript }, chu
 /** Resolves when the socket has closed (or at once if it already has). */
 function closed(socket: net.Socket): Promise<void> {
   return socket.closed ? Promise.resolve() : once(socket, 'close').then(() => undefined);
-}
-
-/** Poll `cond` (a few ms apart) for at most `ms`; for things the kernel does asynchronously, never for a server start. */
-async function eventually(cond: () => boolean, ms = 1_000): Promise<boolean> {
-  const until = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > until) return false;
-    await pause(5);
-  }
-  return true;
 }
 
 /** Settle a promise on your code into { value } or { error }, with the usual deadline. */

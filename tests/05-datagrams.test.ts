@@ -10,7 +10,7 @@ import { describe, it } from 'vitest';
 import type { PingOptions, PingReport, PingResult } from '@impl/05-datagrams/exercise.ts';
 import { Pinger, UdpEchoServer } from '@impl/05-datagrams/exercise.ts';
 import type { Explanation } from './helpers/index.ts';
-import { DeadlineError, check, fail, hexdump, needPeer, onCleanup, pause, replayHint, seeLesson, testSeed, track, within } from './helpers/index.ts';
+import { DeadlineError, check, eventually, fail, hexdump, needPeer, onCleanup, pause, replayHint, seeLesson, testSeed, track, within } from './helpers/index.ts';
 import type { LossyUdpRelay, LossyUdpRelayOptions } from './helpers/lossy-udp-relay.ts';
 import { startLossyUdpRelay } from './helpers/lossy-udp-relay.ts';
 
@@ -132,16 +132,6 @@ function checkConsistent(report: PingReport, count: number, relay: LossyUdpRelay
       ...context(report, relay, 'The exercise'),
     }),
   );
-}
-
-/** Resolve when `condition` holds, polling every few ms; false if `ms` pass first. */
-async function eventually(condition: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!condition()) {
-    if (performance.now() > end) return false;
-    await pause(5);
-  }
-  return true;
 }
 
 /** True when `socket` is closed: node:dgram then refuses address() with ERR_SOCKET_DGRAM_NOT_RUNNING. */

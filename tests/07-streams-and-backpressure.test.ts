@@ -35,6 +35,7 @@ import {
   testSeed,
   track,
   within,
+  until,
 } from './helpers/index.ts';
 
 const ID = '07-streams-and-backpressure';
@@ -352,18 +353,6 @@ class Sampler {
   /** One sentence on the sampling, for messages. */
   report(): string {
     return `${this.samples} samples; largest ${size(this.max)} at ${secs(this.maxAtMs)} (${size(this.maxMoved)} delivered by then); the test process's buffer memory grew by at most ${size(this.maxExternal)}`;
-  }
-}
-
-/**
- * Resolves when `cond()` holds, checking every few ms. Bounded like `within`: after `ms` it
- * rejects with a DeadlineError naming `what`.
- */
-async function until(cond: () => boolean, ms: number, what: string, advice = ''): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) throw new DeadlineError(`${what} did not happen within ${ms} ms.${advice ? ` ${advice}` : ''}`);
-    await pause(2);
   }
 }
 

@@ -39,9 +39,15 @@ export function pause(ms: number): Promise<void> {
  * counter reaching a value), never to wait for a server to start: await 'listening' for that.
  */
 export async function until(condition: () => boolean, ms: number, what: string, advice = ''): Promise<void> {
+  if (!(await eventually(condition, ms))) throw new DeadlineError(`${what} did not happen within ${ms} ms.${advice ? ` ${advice}` : ''}`);
+}
+
+/** Poll `condition` every few ms for at most `ms`; resolve with whether it came to hold. Same uses as `until`. */
+export async function eventually(condition: () => boolean, ms = 1_000): Promise<boolean> {
   const deadline = performance.now() + ms;
   while (!condition()) {
-    if (performance.now() > deadline) throw new DeadlineError(`${what} did not happen within ${ms} ms.${advice ? ` ${advice}` : ''}`);
-    await pause(5);
+    if (performance.now() > deadline) return false;
+    await pause(2);
   }
+  return true;
 }
