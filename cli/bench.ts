@@ -30,7 +30,7 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const summary = (label: string, xs: number[], target: number) =>
   `${label.padEnd(58)} median ${fmt(median(xs))}  (min ${fmt(Math.min(...xs))}, max ${fmt(Math.max(...xs))}, n=${xs.length})  target < ${fmt(target)} ${median(xs) < target ? 'OK' : 'OVER'}`;
 
-const box = new Sandbox({ realChapters: Boolean(real) });
+const box = await Sandbox.create({ realChapters: Boolean(real) });
 const stub = box.bytes(main);
 const solved = box.bytes(solution);
 console.log(`Benchmark on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; chapter ${id}; sandbox ${box.root}`);
@@ -81,5 +81,5 @@ try {
     }
   }
 } finally {
-  box.remove();
+  await box.remove();
 }

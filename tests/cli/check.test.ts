@@ -88,7 +88,7 @@ describe.concurrent('npm start without a terminal', () => {
 
 describe.concurrent('with the real chapters', () => {
   it('checks the first chapter written so far against its untouched stub', async (ctx) => {
-    const real = new Sandbox({ realChapters: true });
+    const real = await Sandbox.create({ realChapters: true });
     try {
       const { availableChapters } = await import('../../cli/core/session.ts');
       const first = availableChapters()[0];
@@ -99,7 +99,7 @@ describe.concurrent('with the real chapters', () => {
       expect(r.stdout).toMatch(/✗ /);
       expect(r.stdout).not.toMatch(INTERNALS);
     } finally {
-      real.remove();
+      await real.remove();
     }
   }, 45_000);
 });

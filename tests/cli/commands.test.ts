@@ -40,7 +40,7 @@ describe.concurrent('naming chapters, and bad input', () => {
   }), 15_000);
 
   it('says a missing exercise file is missing, and reset brings the stub back (also without git)', async () => {
-    const plain = new Sandbox({ git: false });
+    const plain = await Sandbox.create({ git: false });
     try {
       await plain.run(['list']); // the CLI sees the stub once and keeps a pristine copy
       execFileSync('rm', [plain.path('chapters/01-adder/exercise.ts')]);
@@ -53,7 +53,7 @@ describe.concurrent('naming chapters, and bad input', () => {
       expect(reset.stdout).toMatch(/nothing to back up/);
       expect(plain.read('chapters/01-adder/exercise.ts')).toBe(STUB);
     } finally {
-      plain.remove();
+      await plain.remove();
     }
   }, 20_000);
 

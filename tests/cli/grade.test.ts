@@ -19,7 +19,7 @@ interface GradeJson {
 const json = (name: string) => JSON.parse(box.read(`${name}.json`)) as GradeJson;
 
 beforeAll(async () => {
-  box = new Sandbox();
+  box = await Sandbox.create();
   const grade = (name: string, impl: string[], cwd?: string) =>
     box.run(['grade', ...impl, '--json', `${box.root}/${name}.json`, '--junit', `${box.root}/${name}.xml`], { cwd, timeoutMs: 30_000 }).then((r) => (runs[name] = r));
   await Promise.all([
@@ -30,7 +30,7 @@ beforeAll(async () => {
   ]);
 }, 60_000);
 
-afterAll(() => box?.remove());
+afterAll(async () => box?.remove());
 
 describe('grade', () => {
   it('gives full points against the solutions, per chapter and per test group', () => {

@@ -13,12 +13,12 @@ if (noPty) console.warn(`[workbook] interactive CLI tests skipped: ${noPty}`);
 
 let box: Sandbox;
 let term: PtySession | undefined;
-beforeAll(() => {
-  box = new Sandbox();
+beforeAll(async () => {
+  box = await Sandbox.create();
 });
 afterAll(async () => {
   await term?.stop();
-  box?.remove();
+  await box?.remove();
 });
 
 /** Save like an editor that writes a temp file and renames it over the original. */

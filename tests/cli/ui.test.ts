@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, Sandbox } from './support/sandbox.ts';
 
 let box: Sandbox;
-beforeAll(() => {
-  box = new Sandbox();
+beforeAll(async () => {
+  box = await Sandbox.create();
 });
-afterAll(() => box?.remove());
+afterAll(async () => box?.remove());
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {

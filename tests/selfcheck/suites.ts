@@ -47,6 +47,8 @@ export interface ProjectSpec {
   files: string[];
   /** Run only the tests whose name contains this fragment (case-insensitive). */
   onlyTestsNamed?: string;
+  /** The watchdog's limit for a blocked event loop, when not the default. */
+  blockedLoopLimitMs?: number;
 }
 
 /** The tooling suites (CLI, site, harness) that do not depend on an implementation. */
@@ -72,9 +74,10 @@ export function chapterProjects(chapters: Chapter[]): { reference: ProjectSpec[]
   };
 }
 
-function base(impl: ReturnType<typeof resolveImpl>, project: string) {
+function base(impl: ReturnType<typeof resolveImpl>, s: ProjectSpec) {
   const opts = baseTestOptions(impl);
-  return { ...opts, env: { ...opts.env, WORKBOOK_PROJECT: project } };
+  const limit = s.blockedLoopLimitMs ? { WORKBOOK_BLOCKED_LOOP_LIMIT_MS: String(s.blockedLoopLimitMs) } : {};
+  return { ...opts, env: { ...opts.env, ...limit, WORKBOOK_PROJECT: s.name } };
 }
 
 /**
@@ -87,7 +90,7 @@ export function projectConfig(s: ProjectSpec) {
   return {
     resolve: { alias: implAliases(impl) },
     test: {
-      ...base(impl, s.name),
+      ...base(impl, s),
       name: s.name,
       root: repoRoot,
       include: s.files,

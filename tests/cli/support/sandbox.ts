@@ -3,12 +3,16 @@
  * touches the real chapters/. It holds the CLI, the harness, the config files, a manifest with the
  * fixture chapters (or the real chapters), and a symlink to node_modules.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FIXTURE_FILES, FIXTURE_MANIFEST_ENTRIES } from './fixture.ts';
+
+const execFileAsync = promisify(execFile);
 
 /** The real workbook this test runs in. */
 export const realRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,24 +47,33 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, NO_COLOR: '1', ...extra };
 }
 
-/** A temporary workbook. */
+/** A temporary workbook. Make one with `await Sandbox.create(...)`. */
 export class Sandbox {
-  readonly root: string;
+  private constructor(readonly root: string) {}
 
-  constructor(opts: SandboxOptions = {}) {
-    this.root = mkdtempSync(path.join(os.tmpdir(), 'workbook-cli-'));
-    const copy = (rel: string) => {
+  /**
+   * Build a sandbox. Copying the workbook and committing it to git take a while, so it is done
+   * asynchronously: tests build several at once, and a blocked event loop would trip the watchdog.
+   */
+  static async create(opts: SandboxOptions = {}): Promise<Sandbox> {
+    const box = new Sandbox(await mkdtemp(path.join(os.tmpdir(), 'workbook-cli-')));
+    await box.fill(opts);
+    return box;
+  }
+
+  private async fill(opts: SandboxOptions): Promise<void> {
+    const copy = async (rel: string) => {
       const from = path.join(realRoot, rel);
-      if (existsSync(from)) cpSync(from, path.join(this.root, rel), { recursive: true });
+      if (existsSync(from)) await cp(from, path.join(this.root, rel), { recursive: true });
     };
     for (const rel of ['cli', 'tests/helpers', 'tests/selfcheck', 'tests/impl-switch.ts', 'tests/vitest-base.ts', 'chapters/workbook.ts', 'site/slug.ts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
-      copy(rel);
+      await copy(rel);
     }
     symlinkSync(path.join(realRoot, 'node_modules'), path.join(this.root, 'node_modules'), 'dir');
     const manifest = readFileSync(path.join(realRoot, 'chapters/manifest.ts'), 'utf8');
     if (opts.realChapters) {
-      for (const rel of ['chapters', 'solutions', 'tests/workers', 'tests/fixtures']) copy(rel);
-      cpSync(path.join(realRoot, 'tests'), path.join(this.root, 'tests'), {
+      for (const rel of ['chapters', 'solutions', 'tests/workers', 'tests/fixtures']) await copy(rel);
+      await cp(path.join(realRoot, 'tests'), path.join(this.root, 'tests'), {
         recursive: true,
         filter: (src) => !/[/\\](cli|mistakes|site|\.generated)([/\\]|$)/.test(path.relative(realRoot, src)),
       });
@@ -75,16 +88,20 @@ export class Sandbox {
       const base = this.read('tests/vitest-base.ts');
       this.write('tests/vitest-base.ts', base.replace(/BLOCKED_LOOP_LIMIT_MS = [\d_]+/, `BLOCKED_LOOP_LIMIT_MS = ${opts.blockedLoopLimitMs}`));
     }
-    if (opts.git !== false) this.gitInit();
+    if (opts.git !== false) await this.gitInit();
   }
 
   /** `git init` and commit everything, like a fresh clone; does nothing where git is missing. */
-  private gitInit(): void {
+  private async gitInit(): Promise<void> {
     this.write('.gitignore', 'node_modules\n.workbook/\n');
-    const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=sandbox', '-c', 'user.email=sandbox@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd: this.root, stdio: 'ignore' });
-    if (git('init', '-q').status !== 0) return;
-    git('add', '-A');
-    git('commit', '-q', '-m', 'the workbook');
+    const git = (...args: string[]) =>
+      execFileAsync('git', ['-c', 'user.name=sandbox', '-c', 'user.email=sandbox@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd: this.root }).then(
+        () => true,
+        () => false,
+      );
+    if (!(await git('init', '-q'))) return;
+    await git('add', '-A');
+    await git('commit', '-q', '-m', 'the workbook');
   }
 
   /** Absolute path of a sandbox file. */
@@ -142,19 +159,19 @@ export class Sandbox {
   }
 
   /** Remove the sandbox. */
-  remove(): void {
-    rmSync(this.root, { recursive: true, force: true });
+  async remove(): Promise<void> {
+    await rm(this.root, { recursive: true, force: true });
   }
 }
 
 /** A test body that runs in its own sandbox (so that tests can run concurrently), removed afterwards. */
 export function inSandbox(body: (box: Sandbox) => Promise<void>, opts: SandboxOptions = {}): () => Promise<void> {
   return async () => {
-    const box = new Sandbox(opts);
+    const box = await Sandbox.create(opts);
     try {
       await body(box);
     } finally {
-      box.remove();
+      await box.remove();
     }
   };
 }
