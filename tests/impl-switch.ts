@@ -5,7 +5,7 @@
  *   WORKBOOK_IMPL=solutions     the reference solutions
  *   WORKBOOK_IMPL=<dir>         any tree with the same layout (<dir>/04-sockets/exercise.ts ...),
  *                               e.g. a student's submission
- *   WORKBOOK_IMPL=<dir>         a single chapter folder such as tests/mistakes/04-sockets/no-half-close:
+ *   WORKBOOK_IMPL=<dir>         a single chapter folder such as tests/mistakes/04-sockets/ignores-half-close:
  *                               that chapter comes from <dir>, every other chapter from solutions/
  *
  * Tests import `@impl/<chapter id>/<file>`; vitest.config.ts turns that into a path with `implAliases`.
