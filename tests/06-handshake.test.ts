@@ -40,6 +40,8 @@ import {
   track,
   within,
 } from './helpers/index.ts';
+import type { ScriptWorld } from './helpers/script.ts';
+import { Step as ScriptStep, action, describeThrown, runScript } from './helpers/script.ts';
 
 const ID = '06-handshake';
 const lesson = (heading: string) => seeLesson(ID, heading);
@@ -102,54 +104,59 @@ function describeConnection(c: TcpConnection, clock: FakeClock): string {
   );
 }
 
-const thrown = (err: unknown) =>
-  err instanceof Error ? `${err.name}${(err as { code?: string }).code ? ` [${(err as { code?: string }).code}]` : ''}: ${err.message}` : String(err);
+const thrown = describeThrown;
 
 // ---------------------------------------------------------------------------------------------
 // The script DSL: steps a test reads aloud, run against one connection on a fake clock.
 // ---------------------------------------------------------------------------------------------
 
-interface Run {
-  conn: TcpConnection;
-  clock: FakeClock;
-}
-
-/** One line of a script. `exec` returns a description of what went wrong, or nothing. */
-class Step {
-  reason?: string;
+/** What a script runs against: one of your connections and the fake clock it was given. */
+class Run implements ScriptWorld {
   constructor(
-    readonly kind: 'action' | 'expectation',
-    /** The line as the script shows it. */
-    readonly text: string,
-    readonly exec: (run: Run) => string | undefined,
-    /** What a correct connection does here, for the failure message. */
-    readonly goal = text,
+    readonly conn: TcpConnection,
+    readonly clock: FakeClock,
   ) {}
 
-  /** Why the expectation holds, in the words of the lesson (shown when it fails). */
-  why(reason: string): this {
-    if (this.kind !== 'expectation') throw new Error(`Authoring bug: why() belongs on an expectation, not on "${this.text}"`);
-    this.reason = reason;
-    return this;
+  unclaimed(): string[] {
+    return this.conn.outbox.map(show);
+  }
+
+  claimAll(): void {
+    this.conn.outbox.splice(0);
+  }
+
+  describe(): string {
+    const { conn, clock } = this;
+    return [
+      `Your connection now: ${describeConnection(conn, clock)}`,
+      conn.outbox.length ? `Sent and not yet checked: ${showAll(conn.outbox)}` : '',
+      conn.state === 'TIME-WAIT' && clock.pendingCount() === 0
+        ? 'Note: it is in TIME-WAIT, yet no timer waits on the clock it was given. Did TIME-WAIT start its timer with the global setTimeout?'
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
   }
 }
+
+type Step = ScriptStep<Run>;
 
 type UserCall = 'openPassive' | 'openActive' | 'close' | 'abort';
 
 /** The user calls OPEN, CLOSE or ABORT. */
 function call(name: UserCall): Step {
-  return new Step('action', `you: ${name}()`, ({ conn }) => void conn[name]());
+  return action(`you: ${name}()`, ({ conn }: Run) => conn[name]());
 }
 
 /** The user calls SEND with `bytes` bytes. */
 function callSend(bytes: number): Step {
-  return new Step('action', `you: send(${bytes})`, ({ conn }) => void conn.send(bytes));
+  return action(`you: send(${bytes})`, ({ conn }: Run) => conn.send(bytes));
 }
 
 /** A user call that the current state must refuse with a TcpCallError of this code. */
 function refused(name: UserCall | 'send', code: string): Step {
   const label = name === 'send' ? 'send(1)' : `${name}()`;
-  return new Step('action', `you: ${label} is refused with ${code}`, ({ conn }) => {
+  return new ScriptStep<Run>('action', `you: ${label} is refused with ${code}`, ({ conn }) => {
     try {
       if (name === 'send') conn.send(1);
       else conn[name]();
@@ -164,13 +171,13 @@ function refused(name: UserCall | 'send', code: string): Step {
 /** The peer's segment arrives. */
 function recv(text: string): Step {
   const s = seg(text);
-  return new Step('action', `peer sends ${show(s)}`, ({ conn }) => void conn.receive({ ...s }));
+  return action(`peer sends ${show(s)}`, ({ conn }: Run) => conn.receive({ ...s }));
 }
 
 /** Exactly these segments (in order) were sent since the last check; none at all if empty. */
 function sends(...texts: string[]): Step {
   const want = texts.map(seg);
-  return new Step('expectation', `expect you to send ${showAll(want)}`, ({ conn }) => {
+  return new ScriptStep<Run>('expectation', `expect you to send ${showAll(want)}`, ({ conn }) => {
     const got = conn.outbox.splice(0);
     const ok = got.length === want.length && got.every((g, i) => sameSegment(g, want[i]!));
     return ok ? undefined : `your connection sent ${showAll(got)}`;
@@ -179,19 +186,19 @@ function sends(...texts: string[]): Step {
 
 /** The connection is in this state. */
 function state(s: State): Step {
-  return new Step('expectation', `expect state ${s}`, ({ conn }) =>
+  return new ScriptStep<Run>('expectation', `expect state ${s}`, ({ conn }) =>
     conn.state === s ? undefined : `your connection is in ${String(conn.state)}`,
   `your connection is in ${s}`);
 }
 
 /** Move the fake clock forward. */
 function advance(ms: number, label: string): Step {
-  return new Step('action', `time passes: ${ms} ms (${label})`, ({ clock }) => void clock.advance(ms));
+  return action(`time passes: ${ms} ms (${label})`, ({ clock }: Run) => clock.advance(ms));
 }
 
 /** How many timers wait on the fake clock. */
 function timers(n: number): Step {
-  return new Step('expectation', `expect ${n} timer(s) waiting on the clock`, ({ clock }) =>
+  return new ScriptStep<Run>('expectation', `expect ${n} timer(s) waiting on the clock`, ({ clock }) =>
     clock.pendingCount() === n ? undefined : `${clock.pendingCount()} timer(s) are waiting`,
   `${n} timer(s) wait on the clock`);
 }
@@ -212,50 +219,12 @@ interface ScriptOptions {
 function script(title: string, options: ScriptOptions, steps: Step[]): void {
   const clock = new FakeClock();
   const conn = new TcpConnection(options.msl === undefined ? { clock, iss: options.iss } : { clock, iss: options.iss, msl: options.msl });
-  const lines: string[] = [];
-  const report = (n: number, text: string, problem: string, reason?: string, goal = text): never =>
-    fail({
-      did: `step ${n}: ${problem.replace(/\.$/, '')}.`,
-      expected: reason ? `${goal}, because ${reason}.` : `${goal}.`,
-      lesson: lesson(options.lesson),
-      extra: [
-        `Script "${title}" (your ISS = ${num(options.iss)}, MSL = ${options.msl === undefined ? 'the default, MSL_MS' : `${options.msl} ms`}), up to the step that failed:`,
-        ...lines,
-        `  x ${String(n).padStart(2)}. ${text}`,
-        `         ${problem}`,
-        `Your connection now: ${describeConnection(conn, clock)}`,
-        conn.outbox.length ? `Sent and not yet checked: ${showAll(conn.outbox)}` : '',
-        conn.state === 'TIME-WAIT' && clock.pendingCount() === 0
-          ? 'Note: it is in TIME-WAIT, yet no timer waits on the clock it was given. Did TIME-WAIT start its timer with the global setTimeout?'
-          : '',
-      ]
-        .filter(Boolean)
-        .join('\n'),
-    });
-  // Sent but not claimed by a `sends` step: reported as a step of its own, before the next action.
-  const unclaimed = (n: number) => {
-    if (conn.outbox.length === 0) return;
-    report(
-      n,
-      `expect you to send nothing more after step ${n - 1}`,
-      `your connection sent ${showAll(conn.outbox.splice(0))}`,
-      'the RFC calls for no segment here',
-      'your connection sends nothing more',
-    );
-  };
-  steps.forEach((step, i) => {
-    const n = i + 1;
-    if (step.kind === 'action') unclaimed(n);
-    let problem: string | undefined;
-    try {
-      problem = step.exec({ conn, clock });
-    } catch (err) {
-      report(n, step.text, `it threw ${thrown(err)}`, undefined, `${step.text.replace(/^you: /, '')}, handled without an error`);
-    }
-    if (problem) report(n, step.text, problem, step.reason, step.goal);
-    lines.push(`    ${String(n).padStart(2)}. ${step.text}${step.kind === 'expectation' ? '   ok' : ''}`);
+  runScript(new Run(conn, clock), steps, {
+    title,
+    preamble: `your ISS = ${num(options.iss)}, MSL = ${options.msl === undefined ? 'the default, MSL_MS' : `${options.msl} ms`}`,
+    lesson: lesson(options.lesson),
+    unexpectedSendWhy: 'the RFC calls for no segment here',
   });
-  unclaimed(steps.length + 1);
 }
 
 /** The common start: an active open, ISS 100, peer ISS 300, ending ESTABLISHED with RCV.NXT 301. */

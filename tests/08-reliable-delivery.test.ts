@@ -40,6 +40,8 @@ import {
 import { startLossyUdpRelay } from './helpers/lossy-udp-relay.ts';
 import type { ChannelEvent, ChannelImpairments } from './helpers/sim-channel.ts';
 import { SimChannel } from './helpers/sim-channel.ts';
+import type { ScriptWorld, Step } from './helpers/script.ts';
+import { action, describeThrown, expectation, runScript } from './helpers/script.ts';
 
 const ID = '08-reliable-delivery';
 const lesson = (heading: string) => seeLesson(ID, heading);
@@ -109,8 +111,7 @@ function closeQuietly(socket: { close(): unknown } | undefined): void {
   }
 }
 
-const thrown = (err: unknown) =>
-  err instanceof Error ? `${err.name}${(err as { code?: string }).code ? ` [${(err as { code?: string }).code}]` : ''}: ${err.message}` : String(err);
+const thrown = describeThrown;
 
 /** A recognisable stream: byte i is a function of i, so a misplaced byte shows. */
 function stream(length: number, salt = 0): Uint8Array {
@@ -133,61 +134,6 @@ function firstDifference(want: Uint8Array, got: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------
 // Scripts: actions and expectations read aloud, run one by one against your object.
 // ---------------------------------------------------------------------------------------------
-
-/** One line of a script. `exec` returns what went wrong, or nothing. */
-interface Step<W> {
-  kind: 'action' | 'expectation';
-  text: string;
-  exec: (world: W) => string | undefined;
-  /** Why a correct implementation does this, in the words of the lesson. */
-  why?: string;
-}
-
-const action = <W,>(text: string, exec: (w: W) => void): Step<W> => ({ kind: 'action', text, exec: (w) => void exec(w) });
-const expectation = <W,>(text: string, exec: (w: W) => string | undefined, why?: string): Step<W> => ({ kind: 'expectation', text, exec, why });
-
-interface ScriptWorld {
-  /** Datagrams sent since the last expectation that claimed them. */
-  unclaimed(): string[];
-  /** Forget them (they have been reported). */
-  claimAll(): void;
-  /** The state of your object, for the failure message. */
-  describe(): string;
-}
-
-/**
- * Run `steps` in order. Everything your object sends must be claimed by an expectation before the
- * next action: sending something the script did not expect fails the script at that point.
- */
-function runScript<W extends ScriptWorld>(title: string, heading: string, world: W, preamble: string, steps: Step<W>[]): void {
-  const lines: string[] = [];
-  const report = (n: number, text: string, problem: string, why?: string): never =>
-    fail({
-      did: `step ${n}: ${problem.replace(/\.$/, '')}.`,
-      expected: why ? `${text.replace(/^expect /, '')}, because ${why}.` : `${text.replace(/^expect /, '')}.`,
-      lesson: lesson(heading),
-      extra: [`Script "${title}" (${preamble}), up to the step that failed:`, ...lines, `  x ${String(n).padStart(2)}. ${text}`, `         ${problem}`, `Your object now: ${world.describe()}`].join('\n'),
-    });
-  const unclaimed = (n: number) => {
-    const extra = world.unclaimed();
-    if (extra.length === 0) return;
-    world.claimAll();
-    report(n, `expect you to send nothing more after step ${n - 1}`, `you sent ${extra.join(', ')}`, 'nothing in the script so far calls for it');
-  };
-  steps.forEach((step, i) => {
-    const n = i + 1;
-    if (step.kind === 'action') unclaimed(n);
-    let problem: string | undefined;
-    try {
-      problem = step.exec(world);
-    } catch (err) {
-      report(n, `expect ${step.text.replace(/^test: /, '')} to be handled without an error`, `it threw ${thrown(err)}`);
-    }
-    if (problem) report(n, step.text, problem, step.why);
-    lines.push(`    ${String(n).padStart(2)}. ${step.text}${step.kind === 'expectation' ? '   ok' : ''}`);
-  });
-  unclaimed(steps.length + 1);
-}
 
 /** "0..100", "200..250+FIN", "FIN@250": how scripts write a data segment, in stream offsets. */
 function rangeText(start: number, end: number, fin: boolean): string {
@@ -275,7 +221,7 @@ class SenderWorld implements ScriptWorld {
     } catch (err) {
       inFlight = `(threw ${thrown(err)})`;
     }
-    return `time ${this.clock.now()} ms; bytesInFlight ${inFlight}; estimator: SRTT ${e?.srtt}, RTTVAR ${e?.rttvar}, RTO ${e?.rto}; timers waiting on the clock: ${this.clock.pendingCount()}`;
+    return `Your sender now: time ${this.clock.now()} ms; bytesInFlight ${inFlight}; estimator: SRTT ${e?.srtt}, RTTVAR ${e?.rttvar}, RTO ${e?.rto}; timers waiting on the clock: ${this.clock.pendingCount()}`;
   }
 }
 
@@ -342,7 +288,7 @@ const timersWaiting = (n: number, why?: string): S =>
 function senderScript(title: string, heading: string, o: { isn: number; mss?: number; windowBytes?: number; rto?: RtoOptions }, steps: S[]): SenderWorld {
   const world = new SenderWorld(o.isn, o);
   const settings = [`ISN ${hex32(o.isn)}`, `mss ${o.mss ?? 'default'}`, `windowBytes ${o.windowBytes ?? 'default'}`, `rto ${JSON.stringify(o.rto ?? {})}`];
-  runScript(title, heading, world, `${settings.join(', ')}; offsets count stream bytes from 0, "0..100" is a segment with bytes 0 to 99`, steps);
+  runScript(world, steps, { title, lesson: lesson(heading), preamble: `${settings.join(', ')}; offsets count stream bytes from 0, "0..100" is a segment with bytes 0 to 99` });
   return world;
 }
 
@@ -415,7 +361,7 @@ class ReceiverWorld implements ScriptWorld {
     } catch (err) {
       finished = `(threw ${thrown(err)})`;
     }
-    return `delivered ${this.deliveredBytes} bytes in ${this.delivered.length} call(s) of deliver(); finished ${finished}`;
+    return `Your receiver now: delivered ${this.deliveredBytes} bytes in ${this.delivered.length} call(s) of deliver(); finished ${finished}`;
   }
 }
 
@@ -455,7 +401,7 @@ const finishedIs = (v: boolean, why?: string): R =>
 function receiverScript(title: string, heading: string, o: { isn: number; windowBytes?: number }, steps: R[]): void {
   const world = new ReceiverWorld(o.isn, o.windowBytes);
   const preamble = `ISN ${hex32(o.isn)}, windowBytes ${o.windowBytes ?? 'default'}; offsets count stream bytes from 0, and ACK n means "I have every byte before offset n"`;
-  runScript(title, heading, world, preamble, steps);
+  runScript(world, steps, { title, lesson: lesson(heading), preamble });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -891,13 +837,13 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       acks(100),
       deliveredTotal(100),
       arrives(200, 300),
-      { ...acks(100), why: 'bytes 100..199 are missing: a cumulative ACK says "I have everything before 100", and nothing about what lies beyond the gap' },
-      { ...deliveredTotal(100), why: 'the bytes after a gap are kept, not delivered: deliver() gets the stream in order' },
+      acks(100).why('bytes 100..199 are missing: a cumulative ACK says "I have everything before 100", and nothing about what lies beyond the gap'),
+      deliveredTotal(100).why('the bytes after a gap are kept, not delivered: deliver() gets the stream in order'),
       arrives(300, 400),
       acks(100),
       deliveredTotal(100),
       arrives(100, 200),
-      { ...acks(400), why: 'the gap is filled, and the kept segments 200..300 and 300..400 continue the stream' },
+      acks(400).why('the gap is filled, and the kept segments 200..300 and 300..400 continue the stream'),
       deliveredTotal(400),
     ]);
   });
@@ -905,10 +851,10 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
   it('drops a damaged segment silently: nothing delivered, no ACK', () => {
     receiverScript('damaged segments', 'Checksums: throwing damage away', { isn: 0x00c0ffee }, [
       arrives(0, 100, { damage: 20 }),
-      { ...acks(), why: 'the checksum does not match: nothing in the datagram can be trusted, not even its sequence number, so it is dropped without an ACK' },
+      acks().why('the checksum does not match: nothing in the datagram can be trusted, not even its sequence number, so it is dropped without an ACK'),
       deliveredTotal(0, 'damaged bytes must never reach the application'),
       arrives(0, 100, { damage: 5 }),
-      { ...acks(), why: 'a damaged sequence number would put good-looking bytes in the wrong place' },
+      acks().why('a damaged sequence number would put good-looking bytes in the wrong place'),
       deliveredTotal(0),
       arrives(0, 100),
       acks(100),
@@ -928,8 +874,8 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       arrives(0, 100),
       acks(100),
       arrives(0, 100),
-      { ...acks(100), why: 'a duplicate often means our ACK was lost: acknowledge it again, or the sender keeps resending' },
-      { ...deliveredTotal(100), why: 'each byte is delivered once' },
+      acks(100).why('a duplicate often means our ACK was lost: acknowledge it again, or the sender keeps resending'),
+      deliveredTotal(100).why('each byte is delivered once'),
       arrives(200, 300),
       acks(100),
       arrives(200, 300),
@@ -951,11 +897,11 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       acks(100),
       finishedIs(false, 'bytes 100..199 have not arrived yet'),
       arrives(100, 200),
-      { ...acks(251), why: 'the FIN sits at offset 250, right after the last byte, and takes one sequence number: ACK 251 acknowledges it' },
+      acks(251).why('the FIN sits at offset 250, right after the last byte, and takes one sequence number: ACK 251 acknowledges it'),
       deliveredTotal(250),
       finishedIs(true),
       arrives(200, 250, { fin: true }),
-      { ...acks(251), why: 'the sender resends its FIN until it hears ACK 251' },
+      acks(251).why('the sender resends its FIN until it hears ACK 251'),
       deliveredTotal(250),
     ]);
     receiverScript('an empty stream', 'Ending the stream: FIN', { isn: 5 }, [arrives(0, 0, { fin: true }), acks(1), finishedIs(true), deliveredTotal(0)]);
@@ -966,14 +912,14 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       arrives(0, 100),
       acks(100),
       arrives(400, 500),
-      { ...acks(100), why: 'offsets 400..499 lie beyond the window 100..399: the receiver does not keep them (its memory is bounded), but still answers' },
+      acks(100).why('offsets 400..499 lie beyond the window 100..399: the receiver does not keep them (its memory is bounded), but still answers'),
       arrives(200, 300),
       acks(100),
       arrives(100, 200),
       acks(300),
       deliveredTotal(300),
       arrives(300, 400),
-      { ...acks(400), why: '400..500 was dropped when it arrived outside the window, so it is still missing' },
+      acks(400).why('400..500 was dropped when it arrived outside the window, so it is still missing'),
       arrives(400, 500),
       acks(500),
       deliveredTotal(500),
@@ -985,10 +931,10 @@ describe('the sender: a sliding window', () => {
   it('never has more than the window outstanding, counted in bytes, on every step', () => {
     senderScript('a window of 300 bytes, segments of 100', 'Sliding windows', { isn: 5000, mss: 100, windowBytes: 300 }, [
       write(1000),
-      { ...sends('0..100', '100..200', '200..300'), why: 'the window is 300 bytes: three segments of 100 fill it, and the other 700 bytes wait' },
+      sends('0..100', '100..200', '200..300').why('the window is 300 bytes: three segments of 100 fill it, and the other 700 bytes wait'),
       inFlight(300),
       ackTo(100),
-      { ...sends('300..400'), why: 'ACK 100 frees 100 bytes of the window, room for one more segment' },
+      sends('300..400').why('ACK 100 frees 100 bytes of the window, room for one more segment'),
       ackTo(300),
       sends('400..500', '500..600'),
       inFlight(300),
@@ -997,7 +943,7 @@ describe('the sender: a sliding window', () => {
       write(300),
       sends('0..100', '100..200', '200..300'),
       endStream(),
-      { ...sends(), why: 'the FIN takes one sequence number, and 300 are already outstanding: it waits for room' },
+      sends().why('the FIN takes one sequence number, and 300 are already outstanding: it waits for room'),
       ackTo(100),
       sends('FIN@300'),
       inFlight(201),
@@ -1036,18 +982,18 @@ describe('the sender: a sliding window', () => {
       write(600),
       sends('0..100', '100..200', '200..300'),
       ackTo(200),
-      { ...sends('300..400', '400..500'), why: 'ACK 200 acknowledges both 0..100 and 100..200 at once: cumulative ACKs' },
+      sends('300..400', '400..500').why('ACK 200 acknowledges both 0..100 and 100..200 at once: cumulative ACKs'),
       inFlight(300),
       ackTo(100),
-      { ...sends(), why: 'ACK 100 is older than the ACK 200 already received: it tells nothing new' },
+      sends().why('ACK 100 is older than the ACK 200 already received: it tells nothing new'),
       inFlight(300),
       ackTo(200),
-      { ...sends(), why: 'a duplicate ACK tells nothing new either (and our protocol resends only on a timeout)' },
+      sends().why('a duplicate ACK tells nothing new either (and our protocol resends only on a timeout)'),
       ackTo(900),
-      { ...sends(), why: 'offset 900 was never sent: such an ACK is impossible and must not move the window' },
+      sends().why('offset 900 was never sent: such an ACK is impossible and must not move the window'),
       inFlight(300),
       ackTo(500, { damaged: true }),
-      { ...sends(), why: 'a damaged ACK fails its checksum and is dropped: its number could be anything' },
+      sends().why('a damaged ACK fails its checksum and is dropped: its number could be anything'),
       inFlight(300),
       ackTo(500),
       sends('500..600'),
@@ -1063,10 +1009,10 @@ describe('the sender: a sliding window', () => {
       write(250),
       sends('0..100', '100..200', '200..250'),
       endStream(),
-      { ...sends('FIN@250'), why: 'the FIN takes the sequence number after the last byte' },
+      sends('FIN@250').why('the FIN takes the sequence number after the last byte'),
       doneIs(false),
       ackTo(250),
-      { ...doneIs(false), why: 'ACK 250 acknowledges the bytes but not the FIN' },
+      doneIs(false).why('ACK 250 acknowledges the bytes but not the FIN'),
       ackTo(251),
       doneIs(true),
       inFlight(0),
@@ -1106,12 +1052,12 @@ describe('the retransmission timer (RFC 6298)', () => {
       sends('0..100'),
       at(100),
       ackTo(100),
-      { ...estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }), why: 'the ACK came 100 ms after 0..100 was sent: the first measurement, R = 100' },
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('the ACK came 100 ms after 0..100 was sent: the first measurement, R = 100'),
       write(100),
       sends('100..200'),
       at(300),
       ackTo(200),
-      { ...estimatorIs({ srtt: 112.5, rttvar: 62.5, rto: 362.5 }), why: '100..200 was sent at 100 ms and acknowledged at 300 ms: R = 200' },
+      estimatorIs({ srtt: 112.5, rttvar: 62.5, rto: 362.5 }).why('100..200 was sent at 100 ms and acknowledged at 300 ms: R = 200'),
     ]);
   });
 
@@ -1150,16 +1096,16 @@ describe('the retransmission timer (RFC 6298)', () => {
       sends('0..100'),
       at(100),
       ackTo(100),
-      { ...estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }), why: 'R = 100: RTO = 100 + 4 x 50' },
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('R = 100: RTO = 100 + 4 x 50'),
       write(100),
       sends('100..200'),
       at(399),
-      { ...sends(), why: 'the timer started at 100 ms with RTO 300: it expires at 400 ms, not before' },
+      sends().why('the timer started at 100 ms with RTO 300: it expires at 400 ms, not before'),
       at(400),
-      { ...sends('100..200 again'), why: 'the timer expired: resend the oldest unacknowledged segment' },
-      { ...estimatorIs({ rto: 600 }), why: 'each timeout doubles RTO (RFC 6298 §5.5)' },
+      sends('100..200 again').why('the timer expired: resend the oldest unacknowledged segment'),
+      estimatorIs({ rto: 600 }).why('each timeout doubles RTO (RFC 6298 §5.5)'),
       at(999),
-      { ...sends(), why: 'the timer restarted at 400 ms with the doubled RTO 600' },
+      sends().why('the timer restarted at 400 ms with the doubled RTO 600'),
       at(1000),
       sends('100..200 again'),
       estimatorIs({ rto: 1200 }),
@@ -1173,7 +1119,7 @@ describe('the retransmission timer (RFC 6298)', () => {
       estimatorIs({ rto: 4800 }),
       at(9400),
       sends('100..200 again'),
-      { ...estimatorIs({ rto: 8000 }), why: '9600 is above maxRto: the backoff is capped at 8000' },
+      estimatorIs({ rto: 8000 }).why('9600 is above maxRto: the backoff is capped at 8000'),
       at(17399),
       sends(),
       at(17400),
@@ -1181,13 +1127,13 @@ describe('the retransmission timer (RFC 6298)', () => {
       estimatorIs({ rto: 8000 }),
       at(17500),
       ackTo(200),
-      { ...estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }), why: 'new data was acknowledged: the backoff is over, and RTO is back to SRTT + 4 RTTVAR (with no new sample: 100..200 was sent more than once)' },
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('new data was acknowledged: the backoff is over, and RTO is back to SRTT + 4 RTTVAR (with no new sample: 100..200 was sent more than once)'),
       write(100),
       sends('200..300'),
       at(17799),
       sends(),
       at(17800),
-      { ...sends('200..300 again'), why: 'RTO is 300 again, so the new segment times out 300 ms after it was sent' },
+      sends('200..300 again').why('RTO is 300 again, so the new segment times out 300 ms after it was sent'),
       estimatorIs({ rto: 600 }),
     ]);
   });
@@ -1201,22 +1147,21 @@ describe('the retransmission timer (RFC 6298)', () => {
       estimatorIs({ rto: 2000 }),
       at(1050),
       ackTo(100),
-      {
-        ...estimatorIs({ srtt: undefined, rttvar: undefined, rto: 1000 }),
-        why: 'this ACK may answer the first copy (sent at 0 ms: R = 1050) or the second (sent at 1000 ms: R = 50); nobody can tell, so there is no sample at all, and RTO goes back to its initial 1000',
-      },
+      estimatorIs({ srtt: undefined, rttvar: undefined, rto: 1000 }).why(
+        'this ACK may answer the first copy (sent at 0 ms: R = 1050) or the second (sent at 1000 ms: R = 50); nobody can tell, so there is no sample at all, and RTO goes back to its initial 1000',
+      ),
       write(100),
       sends('100..200'),
       at(1150),
       ackTo(200),
-      { ...estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }), why: '100..200 was sent once: R = 100 is a clean measurement' },
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('100..200 was sent once: R = 100 is a clean measurement'),
       write(100),
       sends('200..300'),
       at(1450),
       sends('200..300 again'),
       at(1460),
       ackTo(300),
-      { ...estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }), why: '200..300 was sent twice: no sample, SRTT and RTTVAR stay as they were (and the backoff ends)' },
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('200..300 was sent twice: no sample, SRTT and RTTVAR stay as they were (and the backoff ends)'),
     ]);
   });
 
@@ -1226,21 +1171,21 @@ describe('the retransmission timer (RFC 6298)', () => {
       sends('0..100', '100..200', '200..300', '300..400', '400..500'),
       at(10),
       ackTo(0),
-      { ...sends(), why: 'a duplicate ACK acknowledges nothing new; in our protocol only the timer triggers a resend' },
+      sends().why('a duplicate ACK acknowledges nothing new; in our protocol only the timer triggers a resend'),
       at(20),
       ackTo(0),
       at(30),
       ackTo(0),
-      { ...sends(), why: 'even three duplicate ACKs (TCP would "fast retransmit" here; this protocol does not)' },
+      sends().why('even three duplicate ACKs (TCP would "fast retransmit" here; this protocol does not)'),
       at(40),
       ackTo(100),
-      { ...sends(), why: 'ACK 100 is new, but there is nothing new to send and the timer has not expired' },
+      sends().why('ACK 100 is new, but there is nothing new to send and the timer has not expired'),
       at(1039),
-      { ...sends(), why: 'the timer restarted at 40 ms with RTO 1000 (the 1 s minimum)' },
+      sends().why('the timer restarted at 40 ms with RTO 1000 (the 1 s minimum)'),
       at(1040),
-      { ...sends('100..200 again'), why: 'on a timeout, only the oldest unacknowledged segment is resent' },
+      sends('100..200 again').why('on a timeout, only the oldest unacknowledged segment is resent'),
       write(100),
-      { ...sends('500..600'), why: 'new data is sent when the window has room; that is not a retransmission' },
+      sends('500..600').why('new data is sent when the window has room; that is not a retransmission'),
       at(1100),
       ackTo(100),
       sends(),
@@ -1265,12 +1210,12 @@ describe('the retransmission timer (RFC 6298)', () => {
       at(999),
       sends(),
       at(1000),
-      { ...sends('0..100 again'), why: 'the timer started at 0 ms; sending 100..200 at 400 ms must not restart it (§5.1: start it only if it is not running)' },
+      sends('0..100 again').why('the timer started at 0 ms; sending 100..200 at 400 ms must not restart it (§5.1: start it only if it is not running)'),
       at(1100),
       ackTo(100),
-      { ...estimatorIs({ rto: 1000 }), why: 'new data acknowledged: the backoff is over (no sample: 0..100 was sent twice)' },
+      estimatorIs({ rto: 1000 }).why('new data acknowledged: the backoff is over (no sample: 0..100 was sent twice)'),
       at(1399),
-      { ...sends(), why: 'ACK 100 at 1100 ms restarted the timer (§5.3): 100..200 times out at 2100 ms, not 1000 ms after it was sent' },
+      sends().why('ACK 100 at 1100 ms restarted the timer (§5.3): 100..200 times out at 2100 ms, not 1000 ms after it was sent'),
       at(2099),
       sends(),
       at(2100),

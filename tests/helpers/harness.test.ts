@@ -9,6 +9,8 @@ import { chunkings, forEachChunking, randomSplit } from './chunker.ts';
 import { onCleanup, runCleanups, track } from './cleanup.ts';
 import { FakeClock } from './clock.ts';
 import { replayHint } from './replay.ts';
+import type { ScriptWorld, Step } from './script.ts';
+import { action, expectation, runScript } from './script.ts';
 import { DeadlineError, until, within } from './deadline.ts';
 import { explain } from './lesson.ts';
 import { connect, listen } from './net.ts';
@@ -203,5 +205,41 @@ describe('tapped sockets', () => {
     const text = t.render();
     expect(text).toMatch(/test -> your code, 2 bytes[\s\S]*\|ab\|[\s\S]*test -> your code, 2 bytes[\s\S]*\|cd\|/);
     expect(text).toMatch(/half-closed \(end\)/);
+  });
+});
+
+describe('scripts of actions and expectations', () => {
+  class Counter implements ScriptWorld {
+    n = 0;
+    sent: string[] = [];
+    unclaimed = () => this.sent;
+    claimAll = () => void (this.sent = []);
+    describe = () => `Your counter now: ${this.n}`;
+  }
+  const bump = action<Counter>('test: bump()', (w) => {
+    w.n++;
+    w.sent.push(`tick ${w.n}`);
+  });
+  const sends = (what: string) =>
+    expectation<Counter>(`expect you to send ${what}`, (w) => {
+      const got = w.sent.splice(0).join(', ');
+      return got === what ? undefined : `you sent ${got || 'nothing'}`;
+    });
+  const run = (steps: Step<Counter>[]) => () => runScript(new Counter(), steps, { title: 't', preamble: 'p', lesson: 'L' });
+
+  it('passes when every expectation holds and every send is claimed', () => {
+    expect(run([bump, sends('tick 1'), bump, sends('tick 2')])).not.toThrow();
+  });
+
+  it('prints the script so far, the failed step, the reason and the state', () => {
+    expect(run([bump, sends('tick 1'), bump, sends('tick 9').why('nine comes later')])).toThrow(
+      'What happened: step 4: you sent tick 2.\nExpected:      you to send tick 9, because nine comes later.\nRead:          L\n' +
+        'Script "t" (p), up to the step that failed:\n     1. test: bump()\n     2. expect you to send tick 1   ok\n     3. test: bump()\n' +
+        '  x  4. expect you to send tick 9\n         you sent tick 2\nYour counter now: 2',
+    );
+  });
+
+  it('fails on a send that no expectation claimed, before the next action', () => {
+    expect(run([bump, bump])).toThrow(/step 2: you sent tick 1\.\nExpected: {6}you send nothing more, because nothing in the script so far calls for it\./);
   });
 });

@@ -12,3 +12,4 @@ export * from './replay.ts';
 export * from './transcript.ts';
 export * from './worker.ts';
 export * from './lossy-udp-relay.ts';
+export * from './script.ts';
