@@ -106,7 +106,7 @@ export function vitestOptions(projects: ReturnType<typeof projectConfig>[], maxW
 }
 
 /** The records the watchdog left in `hangDir`, one per test process it stopped. */
-export function readHangs(hangDir: string): HangRecord[] {
+function readHangs(hangDir: string): HangRecord[] {
   return readdirSync(hangDir)
     .filter((f) => f.endsWith('.json'))
     .map((f) => JSON.parse(readFileSync(path.join(hangDir, f), 'utf8')) as HangRecord);
