@@ -11,10 +11,12 @@ const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 // Nothing of vitest's or Node's insides may leak into what a learner reads.
 const INTERNALS = /node_modules|RunnerError|vitest|at async|Transform failed|\[vitest-pool\]/;
 
-// Each test has its own sandbox, so they run concurrently; the watchdog's limit is short to keep the hang test quick.
+// Each test has its own sandbox. They run one at a time: every test starts CLI processes that each run a
+// vitest of their own, and several at once on a small machine starve one another into timeouts.
+// The watchdog's limit is short to keep the hang test quick.
 const test = (body: (box: Sandbox) => Promise<void>) => inSandbox(body, { blockedLoopLimitMs: 1_500 });
 
-describe.concurrent('check', () => {
+describe('check', () => {
   it('fails on the stub: every test sentence, then the first failure in full with the line of the learner code; exit 1', test(async (box) => {
     const r = await box.run(['check', '01']);
     expect(r.code, r.output).toBe(1);
@@ -73,7 +75,7 @@ describe.concurrent('check', () => {
   }), 20_000);
 });
 
-describe.concurrent('npm start without a terminal', () => {
+describe('npm start without a terminal', () => {
   it('checks the current chapter once, prints the result and exits with its code (CI=true)', test(async (box) => {
     const failing = await box.run(['start'], { argv0: ['npm'], env: { CI: 'true' } });
     expect(failing.code, failing.output).toBe(1);
@@ -86,7 +88,7 @@ describe.concurrent('npm start without a terminal', () => {
   }), 30_000);
 });
 
-describe.concurrent('with the real chapters', () => {
+describe('with the real chapters', () => {
   it('checks the first chapter written so far against its untouched stub', async (ctx) => {
     const real = await Sandbox.create({ realChapters: true });
     try {

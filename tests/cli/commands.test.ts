@@ -17,7 +17,7 @@ const lastLine = (s: string) => s.trim().split('\n').pop() ?? '';
 const progressOf = (box: Sandbox) => JSON.parse(box.read('.workbook/progress.json')) as { version: number; chapters: Record<string, { passed: boolean; passedAt?: string; hintsSeen: number }> };
 
 
-describe.concurrent('naming chapters, and bad input', () => {
+describe('naming chapters, and bad input', () => {
   it('rejects an unknown chapter with the list of valid ones, ending with the command that fixes it', inSandbox(async (box) => {
     const r = await box.run(['check', 'sockets-and-stuff']);
     expect(r.code).toBe(2);
@@ -64,7 +64,7 @@ describe.concurrent('naming chapters, and bad input', () => {
   }), 10_000);
 });
 
-describe.concurrent('the progress file', () => {
+describe('the progress file', () => {
   it('starts it on first use with a one-line notice, in the agreed format', inSandbox(async (box) => {
     const r = await box.run(['list']);
     expect(r.code, r.output).toBe(0);
@@ -98,7 +98,7 @@ describe.concurrent('the progress file', () => {
   }), 10_000);
 });
 
-describe.concurrent('hints', () => {
+describe('hints', () => {
   it('shows the next unseen hint each time, counts them in progress, and --all shows every hint (chapters named by number, slug or id)', inSandbox(async (box) => {
     const first = await box.run(['hint', '1']);
     expect(first.stdout).toMatch(/Hint 1 of 3\n\s+Which operator adds two numbers\?/);
@@ -113,7 +113,7 @@ describe.concurrent('hints', () => {
   }), 15_000);
 });
 
-describe.concurrent('reset and backups', () => {
+describe('reset and backups', () => {
   it("backs up the learner's exact bytes, restores the stub, and the printed undo command restores the bytes", inSandbox(async (box) => {
     await box.run(['list']);
     // CRLF, a BOM, non-ASCII, a NUL byte and no final newline: the backup must keep every byte.
@@ -136,7 +136,7 @@ describe.concurrent('reset and backups', () => {
   }), 20_000);
 });
 
-describe.concurrent('solutions', () => {
+describe('solutions', () => {
   it('refuses before a pass (ending with the check command); --force writes beside the learner file, never over it', inSandbox(async (box) => {
     const before = box.read('chapters/02-greeter/exercise.ts');
     const no = await box.run(['solution', 'greeter']);
@@ -191,7 +191,7 @@ describe.concurrent('solutions', () => {
   }), 20_000);
 });
 
-describe.concurrent('list and next', () => {
+describe('list and next', () => {
   it('list shows the progress bar and every chapter; next names the current chapter and its commands', inSandbox(async (box) => {
     box.solve('01-adder');
     await box.run(['check', '01']);
@@ -207,7 +207,7 @@ describe.concurrent('list and next', () => {
   }), 20_000);
 });
 
-describe.concurrent('doctor', () => {
+describe('doctor', () => {
   it('checks node, loopback on IPv4 and IPv6, localhost, file watching and the optional peers, with a fix for each problem', inSandbox(async (box) => {
     const r = await box.run(['doctor']);
     expect([0, 1]).toContain(r.code);

@@ -64,16 +64,19 @@ console.log(`Workbook self-check: ${selected.map((c) => c.id).join(', ')}\n`);
 await timed('structure', () => checkStructure(selected, checks));
 if (!values['no-typecheck']) await timed('typecheck', () => checkTypes(selected, checks));
 
-// Phase A: the reference run (solutions and tooling), alone so that timing-sensitive tests get the CPU.
+// Three phases, one vitest instance each, run one after the other so that no phase starves another.
+// Phase A: the solutions alone, so that their timing-sensitive tests (proxies, relays, Workers) get the CPU.
 const { reference, broken } = chapterProjects(selected.filter((c) => existsSync(path.join(repoRoot, chapterPaths(c).test))));
+const refRun = await timed('solutions', () => runPhase(reference));
+// Phase B: the runs that must fail.
+const brokenRun = await timed('stubs and mistakes', () => runPhase(broken));
+// Phase C: the CLI, site and harness suites. The CLI's end-to-end tests start whole CLI processes, each
+// with its own vitest; beside the chapter suites they were starved into timeouts, so they run last, alone.
 const toolingFiles = hasToolingTests() && !values['no-tooling'] && !values.chapter;
 // The tooling suites run no learner code in their own process; their watchdog only needs to catch a
 // runaway, so it gets headroom for heavy but legitimate work on a loaded CI machine.
 const tooling: ProjectSpec = { name: 'tooling', impl: 'solutions', files: TOOLING_GLOBS, blockedLoopLimitMs: 15_000 };
-const refSpecs: ProjectSpec[] = [...reference, ...(toolingFiles ? [tooling] : [])];
-const refRun = await timed('solutions', () => runPhase(refSpecs));
-// Phase B: the runs that must fail.
-const brokenRun = await timed('stubs and mistakes', () => runPhase(broken));
+const toolRun = toolingFiles ? await timed('tooling', () => runPhase([tooling])) : undefined;
 
 const inProject = (run: PhaseResult, project: string, file?: string) =>
   run.tests.filter((t) => t.project === project && (file === undefined || t.file === file));
@@ -131,16 +134,16 @@ for (const ch of selected) {
   }
 }
 
-if (toolingFiles) {
-  const tool = inProject(refRun, 'tooling');
+if (toolRun) {
+  const tool = inProject(toolRun, 'tooling');
   const bad = tool.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
   checks.add(`CLI, site and harness suites pass (${tool.length - bad.length}/${tool.length})`, tool.length > 0 && bad.length === 0, [
-    ...moduleErrs(refRun, 'tooling'),
+    ...moduleErrs(toolRun, 'tooling'),
     ...bad.flatMap((t) => [`${t.state}: ${t.file} > ${t.name}`, ...firstLines(t.error).map((l) => `    ${l}`)]),
   ]);
 }
 
-const runErrors = [...moduleErrs(refRun, '(run)'), ...moduleErrs(brokenRun, '(run)')];
+const runErrors = [refRun, brokenRun, toolRun].flatMap((run) => (run ? moduleErrs(run, '(run)') : []));
 if (values.verbose && runErrors.length) console.log(`Run-level errors (killed or crashed test processes):\n  ${runErrors.join('\n  ')}\n`);
 
 for (const r of checks.results) {

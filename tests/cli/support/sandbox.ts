@@ -164,7 +164,7 @@ export class Sandbox {
   }
 }
 
-/** A test body that runs in its own sandbox (so that tests can run concurrently), removed afterwards. */
+/** A test body that runs in its own sandbox (so that no test sees another's files), removed afterwards. */
 export function inSandbox(body: (box: Sandbox) => Promise<void>, opts: SandboxOptions = {}): () => Promise<void> {
   return async () => {
     const box = await Sandbox.create(opts);
