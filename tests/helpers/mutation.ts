@@ -13,6 +13,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { threadId } from 'node:worker_threads';
 
 /** The global in which Stryker's instrumented code keeps its state (@stryker-mutator/api INSTRUMENTER_CONSTANTS). */
@@ -29,7 +30,8 @@ interface StrykerState {
 
 const state = () => (globalThis as Record<string, unknown>)[NAMESPACE] as StrykerState | undefined;
 const coverageFile = path.join(os.tmpdir(), `workbook-mutant-coverage-${process.pid}-${threadId}.txt`);
-const preload = path.join(path.dirname(new URL(import.meta.url).pathname), 'mutation-child.mjs');
+// Quoted, as NODE_OPTIONS allows, in case the path has spaces.
+const preload = `--import="${pathToFileURL(path.join(import.meta.dirname, 'mutation-child.mjs')).href}"`;
 
 /**
  * Before each test: put the mutation run's state where Workers and child processes started by the
@@ -45,8 +47,7 @@ export function shareMutationState(): void {
     delete process.env[ACTIVE_MUTANT_ENV];
     process.env[COVERAGE_FILE_ENV] = coverageFile;
     // Child processes load the recorder before anything else; Workers load it in ts-worker-entry.mjs.
-    const opt = `--import=${preload}`;
-    if (!(process.env.NODE_OPTIONS ?? '').includes(opt)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${opt}`.trim();
+    if (!(process.env.NODE_OPTIONS ?? '').includes(preload)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${preload}`.trim();
   }
 }
 
