@@ -165,7 +165,7 @@ export const chapters: Chapter[] = [
       'Start with the echo server: in `\'message\'` you get the datagram *and* `rinfo`, the sender\'s address and port. Where should the same bytes go?',
       'A pong can only be matched by what it carries: parse the number out of it with `decodePong`, and keep a `Map` from sequence number to "when it was sent" for the pings still waiting. A pong whose number is not in that map was never waited for: is its ping already answered (duplicate), already timed out (late), or unknown (stray)?',
       'Nothing ever tells you a datagram was lost, so give every ping its own timer when you send it: `setTimeout(() => timeOut(seq), timeoutMs)`. Keep the handle in the waiting entry, clear it when the pong arrives, and on timeout delete the entry and record `{ seq, status: \'timeout\' }` for good.',
-      'Shape of `run()`: create the socket, then `return new Promise(...)` in which `sendPing()` sends `encodePing(++sent)`, arms that ping\'s timer, and schedules the next `sendPing` after `intervalMs` while `sent < count`. After every pong and every timeout, call `finishIfDone()`: when `sent === count` and nothing is waiting, clear the timers, `socket.close()`, and resolve the report with the results sorted by `seq`.',
+      'Shape of `run()`: check the options (else `return Promise.reject(new PingRangeError(\'count\', count, ...))`), create the socket, then `return new Promise(...)` in which `sendPing()` sends `encodePing(++sent)`, arms that ping\'s timer, and schedules the next `sendPing` after `intervalMs` while `sent < count`. After every pong and every timeout, call `finishIfDone()`: when `sent === count` and nothing is waiting, clear the timers, `socket.close()`, and resolve the report with the results sorted by `seq`. A socket `\'error\'` does the same cleanup, then rejects.',
     ],
     mistakes: [
       {
@@ -192,6 +192,16 @@ export const chapters: Chapter[] = [
         name: 'duplicate-counted-twice',
         what: 'A second copy of a pong is counted as another reply instead of as a duplicate.',
         caughtBy: 'counts a duplicate reply once',
+      },
+      {
+        name: 'stop-and-wait',
+        what: 'The next ping goes out only once the previous one has its pong or its timeout, instead of one every intervalMs.',
+        caughtBy: 'sends a ping every intervalMs',
+      },
+      {
+        name: 'echo-as-text',
+        what: 'The echo server turns each datagram into a string and sends the string back, so bytes 0x80-0xff come back mangled.',
+        caughtBy: 'any byte values, back as exactly those datagrams',
       },
     ],
     peers: ['nc'],

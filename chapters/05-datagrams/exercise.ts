@@ -20,6 +20,30 @@ export const MAX_SEQ = 999_999_999;
 /** Defaults, as in the classic UDP pinger lab: ten pings, one a second, each given one second to come back. */
 export const PING_DEFAULTS = { host: '127.0.0.1', count: 10, intervalMs: 1_000, timeoutMs: 1_000 } as const;
 
+/** The value a PingRangeError is about: a ping's sequence number, or one of the pinger's options. */
+export type PingField = 'seq' | 'count' | 'intervalMs' | 'timeoutMs';
+
+/**
+ * A sequence number or a pinger option outside its range: `encodePing` throws it, `run()` rejects with it.
+ * It is a RangeError with a stable `code`; check `code` and `field`, never the message.
+ */
+export class PingRangeError extends RangeError {
+  override name = 'PingRangeError';
+  /** Stable code; check this, not the message. */
+  readonly code = 'ERR_PING_RANGE';
+
+  constructor(
+    /** Which value is out of range. */
+    readonly field: PingField,
+    /** The value that was given. */
+    readonly value: unknown,
+    /** What would have been accepted, e.g. "a whole number from 1 to 999999999". */
+    readonly allowed: string,
+  ) {
+    super(`${field} = ${String(value)} is out of range: ${allowed}`);
+  }
+}
+
 /** What to ping, how often, and how long to wait for each pong. */
 export interface PingOptions {
   /** The port of the echo server (or of a relay in front of it). */
@@ -55,9 +79,9 @@ export interface PingReport {
   stray: number;
 }
 
-/** The payload of ping number `seq`: "PING <seq>" in ASCII. */
+/** The payload of ping number `seq`: "PING <seq>" in ASCII. Throws PingRangeError (field 'seq') unless seq is a whole number 1..MAX_SEQ. */
 export function encodePing(seq: number): Buffer {
-  // TODO: return the bytes of "PING <seq>" (PING_PREFIX, then the number in decimal, in ASCII).
+  // TODO: throw PingRangeError('seq', ...) for a seq that is not a whole number 1..MAX_SEQ; else return a new Buffer with "PING <seq>" in ASCII.
   return todo(import.meta.url, 'encodePing');
 }
 
@@ -75,15 +99,16 @@ export class UdpEchoServer {
   /** `host` is the address to bind: loopback unless you mean to serve other machines. */
   constructor(readonly host = '127.0.0.1') {}
 
-  /** Bind `port` (0 = any free port) and resolve with the port actually bound. */
+  /** Bind `port` (0 = any free port) and resolve with the port actually bound; reject with the bind error (e.g. EADDRINUSE). */
   async listen(port = 0): Promise<number> {
-    // TODO: create a UDP socket (this.socket), send every datagram back to its sender, bind `port` on this.host, resolve with the bound port.
+    // TODO: create a UDP socket ('udp6' if this.host is IPv6) in this.socket, send every datagram back to its sender,
+    // bind `port` on this.host and resolve with the bound port (reject if binding fails). After that, an 'error' must not stop the server.
     return todo(import.meta.url, 'UdpEchoServer.listen');
   }
 
-  /** Stop serving: close the socket and resolve once it is closed. */
+  /** Stop serving: close the socket and resolve once it is closed. Resolves too when there is nothing (left) to close. */
   close(): Promise<void> {
-    // TODO: close this.socket and resolve once it is closed.
+    // TODO: close this.socket and resolve once it is closed; before listen() or a second time, just resolve.
     return todo(import.meta.url, 'UdpEchoServer.close');
   }
 }
@@ -95,10 +120,15 @@ export class Pinger {
 
   constructor(readonly options: PingOptions) {}
 
-  /** Send the pings, wait until each is answered or timed out, close the socket, and report. */
+  /**
+   * Send the pings, wait until each is answered or timed out, clear every timer, close the socket, and report.
+   * Rejects with PingRangeError for a bad option (before opening anything), and with the socket's error if it fails.
+   */
   run(): Promise<PingReport> {
-    // TODO: open a UDP socket (this.socket); send ping 1..count every intervalMs, each with its own timeoutMs timer;
-    // match pongs by the seq inside them; count late, duplicate and stray datagrams; close the socket and resolve with the report.
+    // TODO: check the options (count 0..MAX_SEQ whole, intervalMs >= 0, timeoutMs > 0; else reject with PingRangeError);
+    // open a UDP socket (this.socket; 'udp6' for an IPv6 host); send ping 1..count every intervalMs, each with its own timeoutMs timer;
+    // match pongs by the seq inside them; count late, duplicate and stray datagrams; once all are answered or timed out,
+    // clear every timer, close the socket and resolve with the report. On a socket 'error': clean up the same way and reject with it.
     return todo(import.meta.url, 'Pinger.run');
   }
 }

@@ -20,6 +20,30 @@ export const MAX_SEQ = 999_999_999;
 /** Defaults, as in the classic UDP pinger lab: ten pings, one a second, each given one second to come back. */
 export const PING_DEFAULTS = { host: '127.0.0.1', count: 10, intervalMs: 1_000, timeoutMs: 1_000 } as const;
 
+/** The value a PingRangeError is about: a ping's sequence number, or one of the pinger's options. */
+export type PingField = 'seq' | 'count' | 'intervalMs' | 'timeoutMs';
+
+/**
+ * A sequence number or a pinger option outside its range: `encodePing` throws it, `run()` rejects with it.
+ * It is a RangeError with a stable `code`; check `code` and `field`, never the message.
+ */
+export class PingRangeError extends RangeError {
+  override name = 'PingRangeError';
+  /** Stable code; check this, not the message. */
+  readonly code = 'ERR_PING_RANGE';
+
+  constructor(
+    /** Which value is out of range. */
+    readonly field: PingField,
+    /** The value that was given. */
+    readonly value: unknown,
+    /** What would have been accepted, e.g. "a whole number from 1 to 999999999". */
+    readonly allowed: string,
+  ) {
+    super(`${field} = ${String(value)} is out of range: ${allowed}`);
+  }
+}
+
 /** What to ping, how often, and how long to wait for each pong. */
 export interface PingOptions {
   /** The port of the echo server (or of a relay in front of it). */
@@ -55,10 +79,10 @@ export interface PingReport {
   stray: number;
 }
 
-/** The payload of ping number `seq`: "PING <seq>" in ASCII. */
+/** The payload of ping number `seq`: "PING <seq>" in ASCII. Throws PingRangeError (field 'seq') unless seq is a whole number 1..MAX_SEQ. */
 export function encodePing(seq: number): Buffer {
   // Put the number in the datagram itself: it is the only thing a pong can be matched by.
-  if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw new RangeError(`ping seq must be 1..${MAX_SEQ}, got ${seq}`);
+  if (!Number.isInteger(seq) || seq < 1 || seq > MAX_SEQ) throw new PingRangeError('seq', seq, `a whole number from 1 to ${MAX_SEQ}`);
   return Buffer.from(`${PING_PREFIX}${seq}`, 'latin1');
 }
 
@@ -87,7 +111,7 @@ export class UdpEchoServer {
   /** `host` is the address to bind: loopback unless you mean to serve other machines. */
   constructor(readonly host = '127.0.0.1') {}
 
-  /** Bind `port` (0 = any free port) and resolve with the port actually bound. */
+  /** Bind `port` (0 = any free port) and resolve with the port actually bound; reject with the bind error (e.g. EADDRINUSE). */
   async listen(port = 0): Promise<number> {
     const socket = dgram.createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     this.socket = socket;
@@ -105,7 +129,7 @@ export class UdpEchoServer {
     return socket.address().port;
   }
 
-  /** Stop serving: close the socket and resolve once it is closed. */
+  /** Stop serving: close the socket and resolve once it is closed. Resolves too when there is nothing (left) to close. */
   close(): Promise<void> {
     const socket = this.socket;
     if (!socket) return Promise.resolve();
@@ -126,11 +150,16 @@ export class Pinger {
 
   constructor(readonly options: PingOptions) {}
 
-  /** Send the pings, wait until each is answered or timed out, close the socket, and report. */
+  /**
+   * Send the pings, wait until each is answered or timed out, clear every timer, close the socket, and report.
+   * Rejects with PingRangeError for a bad option (before opening anything), and with the socket's error if it fails.
+   */
   run(): Promise<PingReport> {
     const { port, host, count, intervalMs, timeoutMs } = { ...PING_DEFAULTS, ...this.options };
-    if (!Number.isInteger(count) || count < 0 || count > MAX_SEQ) return Promise.reject(new RangeError(`count must be 0..${MAX_SEQ}, got ${count}`));
-    if (!(intervalMs >= 0 && timeoutMs > 0)) return Promise.reject(new RangeError('intervalMs must be >= 0 and timeoutMs > 0'));
+    // Refuse nonsense before opening anything, so a bad call leaves nothing to clean up.
+    if (!Number.isInteger(count) || count < 0 || count > MAX_SEQ) return Promise.reject(new PingRangeError('count', count, `a whole number from 0 to ${MAX_SEQ}`));
+    if (!(intervalMs >= 0)) return Promise.reject(new PingRangeError('intervalMs', intervalMs, 'a number of ms, 0 or more'));
+    if (!(timeoutMs > 0)) return Promise.reject(new PingRangeError('timeoutMs', timeoutMs, 'a number of ms above 0'));
     const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.socket = socket;
     // What became of each ping, by seq: filled in when its pong arrives or its timer fires.
