@@ -235,6 +235,23 @@ const write = (n: number): S =>
     w.sender.write(w.data.slice(from, from + n));
   });
 
+/**
+ * The test writes the next `n` bytes from a view at offset `at` inside a larger buffer, then reuses
+ * that buffer (fills it with 0xEE): your sender must have kept its own copy.
+ */
+const writeFromView = (n: number, o: { at: number }): S =>
+  action(`test: write(${n} bytes) from a view at offset ${o.at} of a larger buffer, then reuse that buffer (fill it with 0xEE)`, (w) => {
+    const from = w.written;
+    w.written += n;
+    const big = new Uint8Array(o.at + n + 9).fill(0xee);
+    big.set(w.data.subarray(from, from + n), o.at);
+    w.sender.write(big.subarray(o.at, o.at + n));
+    big.fill(0xee);
+  });
+
+/** The test closes the sender. */
+const closeSender = (): S => action('test: close()', (w) => w.sender.close());
+
 /** The test ends the stream. */
 const endStream = (): S => action('test: end()', (w) => w.sender.end());
 
@@ -260,6 +277,39 @@ const sends = (...texts: string[]): S =>
       if (same) return undefined;
       return got.length ? `you sent ${got.map((g) => `${g.text} at ${g.at} ms`).join(', ')}` : 'you sent nothing';
     },
+  );
+
+/** The segments sent since the last check are one of these sequences (where the lesson allows either). */
+const sendsOneOf = (...ways: string[][]): S =>
+  expectation(
+    `expect you to send ${ways.map((t) => t.join(', ')).join('; or ')}`,
+    (w) => {
+      const got = w.take();
+      const now = w.clock.now();
+      if (ways.some((texts) => got.length === texts.length && got.every((g, i) => g.text === texts[i] && g.at === now))) return undefined;
+      return got.length ? `you sent ${got.map((g) => `${g.text} at ${g.at} ms`).join(', ')}` : 'you sent nothing';
+    },
+  );
+
+/** A segment without the ACK flag arrives at the sender, its ack field holding `offset`'s number all the same. */
+const noAckArrives = (offset: number): S =>
+  action(`a segment WITHOUT the ACK flag arrives (10 bytes of data; its ack field holds the number of offset ${offset}, but with no ACK flag it means nothing)`, (w) => {
+    const d = wire({ seq: w.isn, ack: wrapRef(offset, w.isn), payload: stream(10) });
+    d[12] = 0; // no flags: the checksum is computed again below, so the segment is intact
+    new DataView(d.buffer).setUint32(0, crc32(d.subarray(4)));
+    w.sender.receive(d);
+  });
+
+/** The sender's stats hold these counts. */
+const senderStatsAre = (want: Partial<Record<'segmentsSent' | 'retransmissions' | 'timeouts' | 'damaged', number>>, why?: string): S =>
+  expectation(
+    `expect your stats to count ${Object.entries(want).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    (w) => {
+      const st = w.sender.stats as unknown as Record<string, unknown>;
+      const bad = Object.entries(want).filter(([k, v]) => st?.[k] !== v);
+      return bad.length ? `stats is ${JSON.stringify(st)}` : undefined;
+    },
+    why,
   );
 
 /** The sender's estimator holds these values (undefined = no measurement yet). */
@@ -368,15 +418,27 @@ class ReceiverWorld implements ScriptWorld {
 type R = Step<ReceiverWorld>;
 
 /** The sender's segment with stream bytes start..end arrives (intact, unless `damage` names a byte to flip). */
-const arrives = (start: number, end: number, o: { fin?: boolean; damage?: number } = {}): R =>
+const arrives = (start: number, end: number, o: { fin?: boolean; damage?: number; view?: number } = {}): R =>
   action(
-    `sender's segment ${rangeText(start, end, !!o.fin)} arrives${o.damage !== undefined ? `, DAMAGED on the way (byte ${o.damage} of the datagram flipped)` : ''}`,
+    `sender's segment ${rangeText(start, end, !!o.fin)} arrives${o.damage !== undefined ? `, DAMAGED on the way (byte ${o.damage} of the datagram flipped)` : ''}${
+      o.view !== undefined ? `, as a view at offset ${o.view} of a larger buffer that the caller reuses (fills with 0xEE) once receive() returns` : ''
+    }`,
     (w) => {
       const d = wire({ seq: wrapRef(start, w.isn), fin: o.fin, payload: w.data.slice(start, end) });
       if (o.damage !== undefined) d[o.damage] ^= 0x20;
-      w.receiver.receive(d);
+      if (o.view === undefined) return w.receiver.receive(d);
+      const big = new Uint8Array(o.view + d.length + 11).fill(0xee);
+      big.set(d, o.view);
+      w.receiver.receive(big.subarray(o.view, o.view + d.length));
+      big.fill(0xee);
     },
   );
+
+/** A segment with no data and no FIN arrives (a stray pure ACK, or an empty segment). */
+const strayArrives = (o: { ack?: number }): R =>
+  action(`a segment with no data and no FIN arrives (${o.ack === undefined ? 'no flags at all' : `a pure ACK ${o.ack}`})`, (w) => {
+    w.receiver.receive(wire({ seq: wrapRef(0, w.isn), ack: o.ack === undefined ? undefined : wrapRef(o.ack, w.isn) }));
+  });
 
 /** Exactly these ACKs were sent since the last check (as stream offsets; the FIN counts one). */
 const acks = (...offsets: number[]): R =>
@@ -391,7 +453,25 @@ const acks = (...offsets: number[]): R =>
 const deliveredTotal = (n: number, why?: string): R =>
   expectation(
     `expect deliver() to have been given the first ${n} bytes of the stream, in order, each once`,
-    (w) => w.wrongDelivery ?? (w.deliveredBytes === n ? undefined : `deliver() has been given ${w.deliveredBytes} bytes in all`),
+    (w) =>
+      w.wrongDelivery ??
+      (w.deliveredBytes !== n
+        ? `deliver() has been given ${w.deliveredBytes} bytes in all`
+        : w.receiver.delivered !== n
+          ? `deliver() has been given the right ${n} bytes, but your receiver's \`delivered\` says ${w.receiver.delivered}`
+          : undefined),
+    why,
+  );
+
+/** The receiver's stats hold these counts. */
+const receiverStatsAre = (want: Partial<Record<'delivered' | 'acksSent' | 'damaged', number>>, why?: string): R =>
+  expectation(
+    `expect your stats to count ${Object.entries(want).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    (w) => {
+      const st = w.receiver.stats as unknown as Record<string, unknown>;
+      const bad = Object.entries(want).filter(([k, v]) => st?.[k] !== v);
+      return bad.length ? `stats is ${JSON.stringify(st)}` : undefined;
+    },
     why,
   );
 
@@ -775,6 +855,81 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
     }
   });
 
+  it('decodes a segment from a view at any offset in a larger buffer, and encodes a payload that is itself a view', () => {
+    const high = Uint8Array.from({ length: 128 }, (_, i) => 0x80 + i); // bytes 0x80..0xff
+    const cases = [
+      { name: 'data with bytes 0x80-0xff', seg: { seq: 0x80818283, payload: high } },
+      { name: 'a pure ACK of 0', seg: { seq: 0, ack: 0, payload: none } },
+      { name: 'a FIN alone', seg: { seq: 0xffffffff, fin: true, payload: none } },
+      { name: 'an ACK with a FIN and data', seg: { seq: 5, ack: 0xfffffffe, fin: true, payload: high.subarray(100) } },
+    ];
+    for (const { name, seg } of cases) {
+      for (const at of [1, 3, 8]) {
+        const d = wire(seg);
+        const big = new Uint8Array(at + d.length + 7).fill(0xee);
+        big.set(d, at);
+        let got: ReturnType<typeof decodeSegment> | undefined;
+        let error: unknown;
+        try {
+          got = decodeSegment(big.subarray(at, at + d.length));
+        } catch (err) {
+          error = err;
+        }
+        const same = !!got && got.seq === seg.seq && got.ack === seg.ack && !!got.fin === !!seg.fin && got.payload instanceof Uint8Array && firstDifference(seg.payload, got.payload) === '';
+        check(same, () => ({
+          did: error
+            ? `decodeSegment(${name}, handed over as a view at byte offset ${at} of a larger buffer) threw ${thrown(error)}`
+            : `decodeSegment(${name}, as a view at byte offset ${at}) gave seq ${hex32(got!.seq)}, ack ${got!.ack === undefined ? 'undefined' : hex32(got!.ack)}, fin ${got!.fin}, payload ${got!.payload?.length} bytes${got!.payload instanceof Uint8Array ? ` (${firstDifference(seg.payload, got!.payload) || 'equal'})` : ''}`,
+          expected: `seq ${hex32(seg.seq)}, ack ${seg.ack === undefined ? 'undefined (no ACK flag)' : hex32(seg.ack)}, fin ${!!seg.fin}, ${seg.payload.length} payload bytes. A Uint8Array may be a window into a larger ArrayBuffer: read it through its byteOffset and byteLength (new DataView(d.buffer, d.byteOffset, d.byteLength)), never from d.buffer's start`,
+          lesson: lesson('The wire format'),
+          extra: hexdump(big, '    ', 64),
+        }));
+      }
+      // Encoding a payload that is a view into a larger buffer: only its own bytes go on the wire.
+      const padded = new Uint8Array(seg.payload.length + 20).fill(0xee);
+      padded.set(seg.payload, 9);
+      const view = padded.subarray(9, 9 + seg.payload.length);
+      const want = wire(seg);
+      const got = encodeSegment({ ...seg, payload: view });
+      check(got instanceof Uint8Array && got.length === want.length && firstDifference(want, got) === '', () => ({
+        did: `encodeSegment(${name}) with the payload a view at offset 9 of a larger buffer gave ${got?.length} bytes${got instanceof Uint8Array ? `: ${firstDifference(want, got)}` : ''}`,
+        expected: `the same ${want.length} bytes as for a payload of its own: copy the view's bytes (out.set(payload, 13)), not its whole buffer`,
+        lesson: lesson('The wire format'),
+        extra: `Expected:\n${hexdump(want, '    ', 48)}\nYours:\n${got instanceof Uint8Array ? hexdump(got, '    ', 48) : String(got)}`,
+      }));
+    }
+  });
+
+  it('decodes a bare 13-byte header as a segment with an empty payload, and reads each flag on its own', () => {
+    const rows: { name: string; seg: { seq: number; ack?: number; fin?: boolean; payload: Uint8Array } }[] = [
+      { name: 'no flags, no payload', seg: { seq: 0x01020304, payload: none } },
+      { name: 'ACK flag only, ack 0', seg: { seq: 0, ack: 0, payload: none } },
+      { name: 'ACK flag only, ack 0xFFFFFFFF', seg: { seq: 0, ack: 0xffffffff, payload: none } },
+      { name: 'FIN flag only', seg: { seq: 0x7fffffff, fin: true, payload: none } },
+      { name: 'ACK and FIN', seg: { seq: 0x80000000, ack: 77, fin: true, payload: none } },
+      { name: 'one byte 0xFF, FIN', seg: { seq: 9, fin: true, payload: Uint8Array.of(0xff) } },
+    ];
+    const bad: string[] = [];
+    for (const { name, seg } of rows) {
+      for (const [how, bytes] of [['the suite', wire(seg)], ['your encodeSegment', encodeSegment(seg)]] as const) {
+        let got: ReturnType<typeof decodeSegment> | undefined;
+        try {
+          got = decodeSegment(bytes);
+        } catch (err) {
+          bad.push(`  ${name}, encoded by ${how} (${bytes.length} bytes): threw ${thrown(err)}`);
+          continue;
+        }
+        const ok = got.seq === seg.seq && got.ack === seg.ack && (got.fin === true) === (seg.fin === true) && got.payload instanceof Uint8Array && firstDifference(seg.payload, got.payload) === '';
+        if (!ok) bad.push(`  ${name}, encoded by ${how}: got seq ${hex32(got.seq)}, ack ${got.ack}, fin ${got.fin}, ${got.payload?.length} payload bytes`);
+      }
+    }
+    check(bad.length === 0, () => ({
+      did: `${bad.length} case(s) came out wrong:\n${bad.join('\n')}`,
+      expected: 'a 13-byte datagram is a whole segment with an empty payload; `ack` is present exactly when flag 0x01 is set (0 is a valid ACK number), `fin` is true exactly when flag 0x02 is set',
+      lesson: lesson('The wire format'),
+    }));
+  });
+
   it('wraps stream offsets into 32-bit sequence numbers and unwraps them nearest a checkpoint', () => {
     const seed = testSeed();
     const rand = seededRandom(seed);
@@ -866,6 +1021,7 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       arrives(100, 200),
       acks(200),
       deliveredTotal(200),
+      receiverStatsAre({ delivered: 200, acksSent: 2, damaged: 4 }, 'four damaged datagrams dropped, two good segments answered'),
     ]);
   });
 
@@ -907,6 +1063,45 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
     receiverScript('an empty stream', 'Ending the stream: FIN', { isn: 5 }, [arrives(0, 0, { fin: true }), acks(1), finishedIs(true), deliveredTotal(0)]);
   });
 
+  it('reads a datagram handed over as a view, and keeps nothing that the caller reuses once receive() returns', () => {
+    receiverScript('views into reused buffers', 'The exercise', { isn: 0xffffffc0 }, [
+      arrives(0, 100, { view: 5 }),
+      acks(100),
+      deliveredTotal(100, 'the datagram is the view\'s bytes only, read from its byteOffset'),
+      arrives(200, 300, { view: 1 }),
+      acks(100),
+      arrives(300, 350, { view: 9, fin: true }),
+      acks(100),
+      arrives(100, 200, { view: 2 }),
+      acks(351).why('the gap is filled: the kept segments and the FIN continue the stream'),
+      deliveredTotal(350, 'the kept bytes 200..350 must be the ones that arrived, not what the caller wrote into its buffer after receive() returned: keep a copy'),
+      finishedIs(true),
+    ]);
+  });
+
+  it('delivers only the new part of a segment that overlaps what it has, and answers nothing to a segment without data or FIN', () => {
+    receiverScript('overlaps and stray segments', 'Cumulative ACKs', { isn: 4242 }, [
+      arrives(0, 100),
+      acks(100),
+      arrives(50, 150),
+      acks(150).why('50..99 were delivered already; only 100..149 are new'),
+      deliveredTotal(150, 'each byte once: the overlapping 50 bytes are not delivered again'),
+      arrives(250, 300),
+      acks(150),
+      arrives(200, 280),
+      acks(150),
+      arrives(150, 260),
+      acks(300).why('150..260 fills the gap, and the kept 200..280 and 250..300 continue it; each byte is delivered once'),
+      deliveredTotal(300),
+      strayArrives({ ack: 7 }),
+      acks().why('a segment with neither data nor a FIN takes no sequence number: answering it could make two ends ACK each other forever'),
+      strayArrives({}),
+      acks(),
+      deliveredTotal(300),
+      finishedIs(false),
+    ]);
+  });
+
   it('keeps out-of-order data only inside its window', () => {
     receiverScript('a segment beyond the window', "The receiver's window", { isn: 7, windowBytes: 300 }, [
       arrives(0, 100),
@@ -923,6 +1118,67 @@ describe('the receiver: reassembly and cumulative ACKs', () => {
       arrives(400, 500),
       acks(500),
       deliveredTotal(500),
+      receiverStatsAre({ delivered: 500, acksSent: 6, damaged: 0 }, 'every segment with data was answered, including the one beyond the window'),
+      arrives(750, 850),
+      acks(500).why('the window is now 500..799: 750..799 lies inside it and is kept, 800..849 lies beyond it and is not'),
+      arrives(500, 750),
+      acks(800).why('500..750 continues the stream, then the kept 750..800; 800..850 was never kept'),
+      arrives(850, 900),
+      acks(800),
+      arrives(800, 850),
+      acks(900),
+      deliveredTotal(900),
+    ]);
+    receiverScript('two segments that start at the same offset', 'Cumulative ACKs', { isn: 0xfffffff8 }, [
+      arrives(0, 100),
+      acks(100),
+      arrives(200, 300),
+      acks(100),
+      arrives(200, 250),
+      acks(100),
+      arrives(400, 450),
+      acks(100),
+      arrives(400, 500),
+      acks(100),
+      arrives(100, 200),
+      acks(300).why('200..300 was kept; the shorter 200..250 that came later adds nothing and must not replace it'),
+      arrives(300, 400),
+      acks(500).why('400..450 came first, then 400..500: the longer one holds more, keep all of it'),
+      deliveredTotal(500),
+    ]);
+    receiverScript('a segment wholly beyond the window', "The receiver's window", { isn: 0x10000, windowBytes: 300 }, [
+      arrives(0, 100),
+      acks(100),
+      arrives(450, 550),
+      acks(100).why('450..549 lies wholly beyond the window 100..399: none of it is kept'),
+      arrives(100, 400),
+      acks(400),
+      arrives(400, 450),
+      acks(450).why('450..550 was not kept when it arrived beyond the window: the stream stops at 450 until it comes again'),
+      deliveredTotal(450),
+    ]);
+    receiverScript('a FIN beyond the window', "The receiver's window", { isn: 0xffffff00, windowBytes: 300 }, [
+      arrives(0, 100),
+      acks(100),
+      arrives(300, 400, { fin: true }),
+      acks(100).why('the window is 100..399: the data 300..399 is beyond the gap but inside it, the FIN at 400 is not'),
+      arrives(100, 300),
+      acks(400).why('the gap is filled, 300..400 was kept; the FIN at 400 was beyond the window when it arrived, so it is dropped like data beyond the window, and the sender will resend it'),
+      finishedIs(false),
+      arrives(400, 400, { fin: true }),
+      acks(401),
+      finishedIs(true),
+      deliveredTotal(400),
+    ]);
+    receiverScript('a FIN on the last place of the window', "The receiver's window", { isn: 12, windowBytes: 300 }, [
+      arrives(0, 100),
+      acks(100),
+      arrives(200, 399, { fin: true }),
+      acks(100).why('the FIN at 399 is the last place of the window 100..399: it is kept, like a byte there would be'),
+      arrives(100, 200),
+      acks(400),
+      finishedIs(true),
+      deliveredTotal(399),
     ]);
   });
 });
@@ -1004,6 +1260,69 @@ describe('the sender: a sliding window', () => {
     ]);
   });
 
+  it('reads ACKs by unwrapping them near SND.UNA, when its sequence numbers wrap past 2^32 - 1 to 0', () => {
+    senderScript('ISN 150 below 2^32: offset 150 is sequence number 0', 'Sequence numbers that wrap', { isn: TWO32 - 150, mss: 100, windowBytes: 300 }, [
+      write(600),
+      sends('0..100', '100..200', '200..300').why('100..200 starts at 0xFFFFFFCE and wraps to 0x00000032 in mid-segment; 200..300 starts at 0x00000032'),
+      inFlight(300),
+      ackTo(200),
+      sends('300..400', '400..500').why('ACK 200 is sequence number 0x00000032, numerically far below the ISN: unwrapped near SND.UNA it is offset 200, and it acknowledges 0..200'),
+      inFlight(300),
+      ackTo(100),
+      sends().why('ACK 100 (0xFFFFFFCE) is old, although it is numerically larger than the last ACK 0x00000032'),
+      inFlight(300),
+      at(999),
+      sends(),
+      at(1000),
+      sends('200..300 again').why('the timer restarted when ACK 200 arrived at 0 ms, with RTO 1000'),
+      at(1100),
+      ackTo(500),
+      sends('500..600'),
+      endStream(),
+      sends('FIN@600'),
+      ackTo(601),
+      doneIs(true),
+      inFlight(0),
+      timersWaiting(0),
+    ]);
+  });
+
+  it('keeps its own copy of what write() is given: a view at an offset, and a buffer the caller reuses at once', () => {
+    senderScript('write() from a view into a reused buffer', 'Sliding windows', { isn: 0x40000000, mss: 100, windowBytes: 200 }, [
+      writeFromView(250, { at: 3 }),
+      sends('0..100', '100..200').why('only the view\'s own 250 bytes are the stream, read from its offset in the larger buffer'),
+      writeFromView(50, { at: 17 }),
+      sends(),
+      ackTo(100),
+      sends('200..300').why('bytes 200..299 were written in two calls whose buffers were both overwritten since: the sender must have copied them when write() was called'),
+      at(1000),
+      sends('100..200 again').why('a retransmission carries the bytes as they were written, not what the caller put in its buffer afterwards'),
+      ackTo(300),
+      sends(),
+      inFlight(0),
+    ]);
+  });
+
+  it('close() stops the retransmission timer: nothing waits on the clock, and nothing more is sent', () => {
+    senderScript('close() with data outstanding', 'Timer discipline', { isn: 11, mss: 100, windowBytes: 300 }, [
+      write(500),
+      sends('0..100', '100..200', '200..300'),
+      timersWaiting(1),
+      closeSender(),
+      timersWaiting(0, 'close() clears the retransmission timer on the clock it was given; a timer left behind keeps a process alive and fires into a closed socket'),
+      at(60_000),
+      sends().why('a closed sender never resends'),
+      ackTo(100),
+      sends().why('a closed sender sends nothing more, even when an ACK opens the window'),
+      timersWaiting(0, 'nor does an ACK that arrives after close() set the timer again'),
+      write(100),
+      sends().why('nor does a write() after close()'),
+      timersWaiting(0),
+      at(120_000),
+      sends(),
+    ]);
+  });
+
   it('sends a FIN after the last byte, and is done only when the FIN is acknowledged', () => {
     const world = senderScript('a FIN after 250 bytes', 'Ending the stream: FIN', { isn: 77, mss: 100, windowBytes: 1000 }, [
       write(250),
@@ -1030,6 +1349,34 @@ describe('the sender: a sliding window', () => {
       lesson: lesson('Ending the stream: FIN'),
     }));
     senderScript('an empty stream', 'Ending the stream: FIN', { isn: 0xffffffff, mss: 100, windowBytes: 1000 }, [endStream(), sends('FIN@0'), ackTo(1), doneIs(true)]);
+    senderScript('room for exactly the FIN, and end() twice', 'Ending the stream: FIN', { isn: 300, mss: 100, windowBytes: 301 }, [
+      write(300),
+      sends('0..100', '100..200', '200..300'),
+      endStream(),
+      sends('FIN@300').why('300 of the 301 places in the window are taken: the one left is exactly what the FIN needs'),
+      inFlight(301),
+      endStream(),
+      sends().why('end() again changes nothing: there is one FIN, at offset 300'),
+      ackTo(300),
+      doneIs(false),
+      endStream(),
+      ackTo(301),
+      doneIs(true).why('ACK 301 acknowledges the FIN at offset 300'),
+      inFlight(0),
+      timersWaiting(0),
+    ]);
+    senderScript('end() while data still waits for the window', 'Ending the stream: FIN', { isn: 9, mss: 100, windowBytes: 300 }, [
+      write(400),
+      sends('0..100', '100..200', '200..300'),
+      endStream(),
+      sends().why('the window is full'),
+      ackTo(200),
+      sendsOneOf(['300..400+FIN'], ['300..400', 'FIN@400']).why('the window has room for the last 100 bytes and the FIN: the FIN may ride on the last segment or go alone right after it'),
+      inFlight(201),
+      ackTo(401),
+      doneIs(true),
+      timersWaiting(0),
+    ]);
   });
 });
 
@@ -1058,6 +1405,16 @@ describe('the retransmission timer (RFC 6298)', () => {
       at(300),
       ackTo(200),
       estimatorIs({ srtt: 112.5, rttvar: 62.5, rto: 362.5 }).why('100..200 was sent at 100 ms and acknowledged at 300 ms: R = 200'),
+      write(100),
+      sends('200..300'),
+      at(350),
+      write(100),
+      sends('300..400'),
+      at(400),
+      ackTo(400),
+      estimatorIs({ srtt: 110.9375, rttvar: 50, rto: 310.9375 }).why(
+        'one ACK acknowledges 200..300 (sent at 300 ms) and 300..400 (sent at 350 ms): take ONE sample, timed from the oldest of them, R = 400 - 300 = 100. RTTVAR = 3/4 x 62.5 + 1/4 x |112.5 - 100| = 50, SRTT = 7/8 x 112.5 + 1/8 x 100 = 110.9375',
+      ),
     ]);
   });
 
@@ -1087,6 +1444,42 @@ describe('the retransmission timer (RFC 6298)', () => {
       () => big,
       'Measuring the round trip: SRTT and RTTVAR',
       '30000 + 4 x 15000 = 90000 is more than the maximum RTO: it is cut to maxRto, 60000 (RFC 6298 §2.5)',
+    );
+  });
+
+  it('backOff() doubles RTO up to its maximum, and reset() ends the backoff without touching SRTT or RTTVAR', () => {
+    const fresh = new RtoEstimator({ initialRto: 1500, maxRto: 5000 });
+    estimatorTable(
+      [
+        { step: 'new RtoEstimator({ initialRto: 1500, maxRto: 5000 })', run: () => {}, want: { rto: 1500 } },
+        { step: 'backOff()', run: () => fresh.backOff(), want: { rto: 3000 } },
+        { step: 'backOff()', run: () => fresh.backOff(), want: { rto: 5000 } },
+        { step: 'backOff()', run: () => fresh.backOff(), want: { rto: 5000 } },
+        { step: 'reset()', run: () => fresh.reset(), want: { rto: 1500 } },
+      ],
+      () => fresh,
+      'Backing off',
+      'before any sample RTO is initialRto; each backOff() doubles it, never past maxRto (6000 becomes 5000); reset() with no sample yet goes back to initialRto',
+    );
+    const e = new RtoEstimator({ minRto: 200, maxRto: 2000 });
+    estimatorTable(
+      [
+        { step: 'new RtoEstimator({ minRto: 200, maxRto: 2000 })', run: () => {}, want: { rto: 1000 } },
+        { step: 'sample(40)', run: () => e.sample(40), want: { srtt: 40, rttvar: 20, rto: 200 } },
+        { step: 'backOff()', run: () => e.backOff(), want: { srtt: 40, rttvar: 20, rto: 400 } },
+        { step: 'backOff()', run: () => e.backOff(), want: { srtt: 40, rttvar: 20, rto: 800 } },
+        { step: 'reset()', run: () => e.reset(), want: { srtt: 40, rttvar: 20, rto: 200 } },
+        { step: 'sample(100)', run: () => e.sample(100), want: { srtt: 47.5, rttvar: 30, rto: 200 } },
+        { step: 'sample(400)', run: () => e.sample(400), want: { srtt: 91.5625, rttvar: 110.625, rto: 534.0625 } },
+        { step: 'backOff()', run: () => e.backOff(), want: { srtt: 91.5625, rttvar: 110.625, rto: 1068.125 } },
+        { step: 'backOff()', run: () => e.backOff(), want: { srtt: 91.5625, rttvar: 110.625, rto: 2000 } },
+        { step: 'backOff()', run: () => e.backOff(), want: { srtt: 91.5625, rttvar: 110.625, rto: 2000 } },
+        { step: 'reset()', run: () => e.reset(), want: { srtt: 91.5625, rttvar: 110.625, rto: 534.0625 } },
+        { step: 'reset() again', run: () => e.reset(), want: { srtt: 91.5625, rttvar: 110.625, rto: 534.0625 } },
+      ],
+      () => e,
+      'Backing off',
+      'sample(40): 40 + 4 x 20 = 120, raised to minRto 200. backOff() doubles RTO (§5.5) up to maxRto and leaves SRTT and RTTVAR alone; reset() recomputes RTO from SRTT and RTTVAR, within [minRto, maxRto]. sample(100): RTTVAR = 15 + 15 = 30, SRTT = 35 + 12.5 = 47.5, RTO = 167.5, raised to 200. sample(400): RTTVAR = 22.5 + 88.125 = 110.625, SRTT = 41.5625 + 50 = 91.5625, RTO = 91.5625 + 442.5',
     );
   });
 
@@ -1163,6 +1556,18 @@ describe('the retransmission timer (RFC 6298)', () => {
       ackTo(300),
       estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('200..300 was sent twice: no sample, SRTT and RTTVAR stay as they were (and the backoff ends)'),
     ]);
+    senderScript('one ACK for a resent segment and a segment sent once', "Karn's rule", { isn: 0xfffffff0, mss: 100, windowBytes: 1000, rto: { minRto: 1 } }, [
+      write(200),
+      sends('0..100', '100..200'),
+      at(1000),
+      sends('0..100 again'),
+      at(1050),
+      ackTo(200),
+      estimatorIs({ srtt: undefined, rttvar: undefined, rto: 1000 }).why(
+        'ACK 200 acknowledges 0..100, which was sent twice, together with 100..200, sent once: the sample would be timed from 0..100, the oldest, and nobody knows which of its copies arrived. Take a sample only when EVERY segment the ACK acknowledges was sent once',
+      ),
+      inFlight(0),
+    ]);
   });
 
   it('no retransmission without a timeout: duplicate ACKs and new data never make it resend early', () => {
@@ -1196,6 +1601,44 @@ describe('the retransmission timer (RFC 6298)', () => {
       'every resent segment is sent from the retransmission timer, when it expires; receiving an ACK or a write() never resends anything',
       'Timer discipline',
     );
+  });
+
+  it('a duplicate ACK, a damaged one or a segment without an ACK neither restarts the timer nor ends the backoff', () => {
+    senderScript('duplicate ACKs during a backoff', 'Timer discipline', { isn: 0x7ffffff0, mss: 100, windowBytes: 1000, rto: { minRto: 200 } }, [
+      write(200),
+      sends('0..100', '100..200'),
+      at(100),
+      ackTo(100),
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }),
+      at(300),
+      ackTo(100),
+      sends(),
+      at(399),
+      sends().why('ACK 100 at 100 ms restarted the timer with RTO 300; the duplicate ACK 100 at 300 ms acknowledges nothing new and must not restart it again (RFC 6298 §5.3 is about ACKs of NEW data)'),
+      at(400),
+      sends('100..200 again'),
+      estimatorIs({ rto: 600 }),
+      at(500),
+      ackTo(100),
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 600 }).why('a duplicate ACK tells nothing about the path: only an ACK of new data ends the backoff'),
+      ackTo(200, { damaged: true }),
+      noAckArrives(200),
+      sends(),
+      inFlight(100, 'a damaged ACK and a segment without the ACK flag acknowledge nothing'),
+      estimatorIs({ rto: 600 }),
+      at(999),
+      sends().why('the timer restarted at 400 ms with RTO 600: nothing before 1000 ms moved it'),
+      at(1000),
+      sends('100..200 again'),
+      estimatorIs({ rto: 1200 }),
+      senderStatsAre({ segmentsSent: 4, retransmissions: 2, timeouts: 2, damaged: 1 }, 'two new segments and two resends, each after a timeout; one damaged ACK dropped'),
+      at(1010),
+      ackTo(200),
+      estimatorIs({ srtt: 100, rttvar: 50, rto: 300 }).why('ACK 200 acknowledges new data: the backoff ends (no sample: 100..200 was sent three times)'),
+      inFlight(0),
+      timersWaiting(0),
+      senderStatsAre({ segmentsSent: 4, retransmissions: 2, timeouts: 2, damaged: 1 }),
+    ]);
   });
 
   it('starts the timer when data goes out, restarts it on a new ACK, and stops it when all is acknowledged', () => {
@@ -1269,6 +1712,141 @@ describe('delivery over a lossy channel (simulated, many seeds)', () => {
 });
 
 describe('over real UDP on loopback', () => {
+  for (const host of ['127.0.0.1', '::1'] as const) {
+    it(`sends over ${host === '::1' ? 'IPv6 (::1)' : 'IPv4 (127.0.0.1)'}, and once send() resolves its socket is closed and no timer is left running`, async () => {
+      // The real clock, counted: every timer your sender sets must be cleared or have fired by the end.
+      const live = new Set<unknown>();
+      const counted: Clock = {
+        now: () => performance.now(),
+        setTimeout: (callback, ms) => {
+          const handle = setTimeout(() => {
+            live.delete(handle);
+            callback();
+          }, ms);
+          live.add(handle);
+          return handle;
+        },
+        clearTimeout: (handle) => {
+          live.delete(handle);
+          clearTimeout(handle as NodeJS.Timeout);
+        },
+      };
+      onCleanup('timers your sender left running', () => live.forEach((h) => clearTimeout(h as NodeJS.Timeout)));
+      const file = Uint8Array.from({ length: 40_000 }, (_, i) => 0x80 | ((i * 37) & 0x7f)); // every byte in 0x80..0xff
+      const receiver = new UdpStreamReceiver({ isn: 0xfffff000, host, windowBytes: 8_000 });
+      onCleanup('your UDP receiver', async () => {
+        try {
+          await receiver.close();
+        } finally {
+          closeQuietly(receiver.socket);
+        }
+      });
+      const port = await within(receiver.listen(0), 2_000, `UdpStreamReceiver.listen(0) on ${host}`, `Bind the host you were given (udp6 for an IPv6 address), then resolve with the bound port.`);
+      // Over ::1 the sender runs on its default clock, systemClock; over 127.0.0.1 on the counted one.
+      const clock = host === '::1' ? undefined : counted;
+      const sender = new UdpStreamSender({ port, host, isn: 0xfffff000, mss: 1_000, windowBytes: 8_000, clock, rto: { initialRto: 200, minRto: 50, maxRto: 400 } });
+      onCleanup('your UDP sender', () => {
+        try {
+          sender.close();
+        } finally {
+          closeQuietly(sender.socket);
+        }
+      });
+      // Over ::1, received() is called only after send() resolves: it must resolve at once with the stream that is already complete.
+      const late = host === '::1';
+      const [stats, got] = late
+        ? [
+            await within(sender.send(file), 5_000, `a 40 KB transfer over ${host} with no loss`, 'send() resolves once the FIN is acknowledged'),
+            await within(receiver.received(), 1_000, 'received(), called after the stream was already complete', 'keep the stream once it is complete, and resolve at once when received() is called later'),
+          ]
+        : await within(Promise.all([sender.send(file), receiver.received()]), 5_000, `a 40 KB transfer over ${host} with no loss`, 'send() resolves once the FIN is acknowledged, received() once the stream is complete up to its FIN');
+      check(firstDifference(file, got) === '', () => ({
+        did: `the bytes that arrived differ: ${firstDifference(file, got)}`,
+        expected: `the ${file.length} bytes sent (each one 0x80-0xff), once and in order`,
+        lesson: lesson('The exercise'),
+      }));
+      check(stats && stats.segmentsSent >= Math.ceil(file.length / 1_000), () => ({
+        did: `send() resolved with ${JSON.stringify(stats)}`,
+        expected: `your sender's stats: at least ${Math.ceil(file.length / 1_000)} segments sent for ${file.length} bytes with an mss of 1000`,
+        lesson: lesson('The exercise'),
+      }));
+      const srtt = sender.sender?.estimator?.srtt;
+      check(typeof srtt === 'number' && Number.isFinite(srtt) && srtt >= 0, () => ({
+        did: `after the transfer your sender's estimator holds SRTT ${srtt}`,
+        expected: `a measured round trip in milliseconds (on loopback, well under a second): the sender's clock${clock ? '' : ' (by default systemClock, whose now() is performance.now())'} gives the times of sending and of the ACK`,
+        lesson: lesson('Measuring the round trip: SRTT and RTTVAR'),
+      }));
+      check(live.size === 0, () => ({
+        did: `send() resolved, and ${live.size} timer(s) of your sender were still set on the clock it was given`,
+        expected: 'no timer left: once the FIN is acknowledged nothing is outstanding, so the retransmission timer is stopped (RFC 6298 §5.2), and the adapter closes its sender',
+        lesson: lesson('Timer discipline'),
+      }));
+      const socketOpen = (socket: { address(): unknown } | undefined) => {
+        try {
+          socket?.address();
+          return !!socket;
+        } catch {
+          return false; // ERR_SOCKET_DGRAM_NOT_RUNNING: closed
+        }
+      };
+      check(sender.socket !== undefined && !socketOpen(sender.socket), () => ({
+        did: sender.socket ? 'send() resolved with its UDP socket still open' : 'send() resolved, and this.socket was never set',
+        expected: 'send() keeps its socket in this.socket and closes it before it resolves: nothing is left to receive, and an open socket keeps the process alive',
+        lesson: lesson('The exercise'),
+      }));
+      check(socketOpen(receiver.socket), () => ({
+        did: 'received() resolved and the receiver\'s socket was already closed',
+        expected: 'the receiver keeps listening after the stream is complete (its last ACK may be lost), until close()',
+        lesson: lesson('Ending the stream: FIN'),
+      }));
+      await within(receiver.close(), 2_000, 'UdpStreamReceiver.close()');
+      check(!socketOpen(receiver.socket), () => ({
+        did: 'after close() resolved, the receiver\'s socket was still open',
+        expected: 'close() closes the socket, and resolves once it is closed',
+        lesson: lesson('The exercise'),
+      }));
+    });
+  }
+
+  it('close() on either adapter is safe before it started and twice after, and the sender calls back every time', async () => {
+    const receiver = new UdpStreamReceiver({ isn: 1 });
+    onCleanup('your UDP receiver', () => closeQuietly(receiver.socket));
+    await within(Promise.resolve().then(() => receiver.close()), 1_000, 'UdpStreamReceiver.close() before listen()', 'With no socket yet there is nothing to close: resolve at once.');
+    const port = await within(receiver.listen(0), 2_000, 'UdpStreamReceiver.listen(0)');
+    const sender = new UdpStreamSender({ port, isn: 1, rto: { initialRto: 100, minRto: 20, maxRto: 200 } });
+    onCleanup('your UDP sender', () => closeQuietly(sender.socket));
+    const callbacks: string[] = [];
+    let threw: unknown;
+    try {
+      sender.close(); // nothing to close yet: whether it calls back here is up to you
+    } catch (err) {
+      threw = err;
+    }
+    check(threw === undefined, () => ({
+      did: `UdpStreamSender.close() before send() threw ${thrown(threw)}`,
+      expected: 'close() before send() does nothing: there is no sender nor socket yet',
+      lesson: lesson('The exercise'),
+    }));
+    await within(sender.send(Uint8Array.of(0xff, 0x80, 0x00)), 3_000, 'send() of 3 bytes over loopback');
+    for (const label of ['after send() resolved', 'once more']) {
+      try {
+        await within(new Promise<void>((resolve) => sender.close(() => (callbacks.push(label), resolve()))), 1_000, `UdpStreamSender.close(callback) ${label}`, 'A socket that is already closed throws from close(): catch that and call the callback yourself.');
+        sender.close(); // and without a callback
+      } catch (err) {
+        threw = err;
+        break;
+      }
+    }
+    check(threw === undefined && callbacks.length === 2, () => ({
+      did: threw ? `close() on an already closed sender threw ${thrown(threw)}` : `the callbacks called were: ${callbacks.join(', ') || 'none'}`,
+      expected: 'close(callback) calls back whether or not the socket was still open, and close() with no callback never throws',
+      lesson: lesson('The exercise'),
+    }));
+    for (const label of ['the first', 'a second']) {
+      await within(Promise.resolve().then(() => receiver.close()), 1_000, `${label} UdpStreamReceiver.close()`, 'Closing a socket twice throws: catch that, and resolve.');
+    }
+  });
+
   it('transfers a 256 KB file through the lossy relay with 10% loss, duplication, reordering and damage, hash-checked', async () => {
     const seed = testSeed();
     const rand = seededRandom(seed);

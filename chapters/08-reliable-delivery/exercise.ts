@@ -75,7 +75,7 @@ export class StreamEndedError extends Error {
 export class Sender {
   /** SRTT, RTTVAR and the current RTO. */
   readonly estimator: RtoEstimator;
-  /** Counters of what the sender did (keep them up to date: failure messages print them). */
+  /** Counters of what the sender did (keep them up to date: the tests check them, and failure messages print them). */
   readonly stats: SenderStats = { segmentsSent: 0, retransmissions: 0, timeouts: 0, damaged: 0 };
   /** The options the sender was made with. */
   readonly options: SenderOptions;
@@ -87,21 +87,23 @@ export class Sender {
 
   /** Queue `bytes` for sending and send what the window allows. */
   write(bytes: Uint8Array): void {
-    // TODO: refuse after end() (StreamEndedError); keep a copy of the bytes; send segments of at most
-    // mss bytes while (offset after the segment) - SND.UNA <= windowBytes; start the timer if it is not running.
+    // TODO: refuse after end() (StreamEndedError); keep a copy of the bytes (the caller may reuse its buffer);
+    // send segments of min(mss, room in the window, bytes waiting) bytes while
+    // (offset after the segment) - SND.UNA <= windowBytes; start the timer if it is not running.
     return todo(import.meta.url, 'Sender.write');
   }
 
   /** No more data: a FIN follows the last byte. */
   end(): void {
-    // TODO: the FIN takes the sequence number after the last written byte; send it when the window has room for it.
+    // TODO: the FIN takes the sequence number after the last written byte; send it as soon as the window has
+    // room for it (alone, or on the segment with the last bytes). Calling end() again changes nothing.
     return todo(import.meta.url, 'Sender.end');
   }
 
   /** A datagram (an ACK) arrives from the receiver. */
   receive(datagram: Uint8Array): void {
-    // TODO: drop it if decodeSegment throws a SegmentError. Ignore ACKs that acknowledge nothing new or
-    // what was never sent. Otherwise: forget the acknowledged segments, take an RTT sample unless one of
+    // TODO: drop it if decodeSegment throws a SegmentError (count it in stats.damaged). Ignore a segment
+    // without the ACK flag, and ACKs that acknowledge nothing new or what was never sent. Otherwise: forget the acknowledged segments, take an RTT sample unless one of
     // them was sent twice (Karn) or end the backoff, restart or stop the timer, and fill the window again.
     return todo(import.meta.url, 'Sender.receive');
   }
@@ -120,7 +122,8 @@ export class Sender {
 
   /** Stop the timer; the sender sends nothing more. */
   close(): void {
-    // TODO: clear the retransmission timer on this.options.clock.
+    // TODO: clear the retransmission timer on this.options.clock. From now on, whatever write() or an ACK
+    // brings, send nothing and set no timer.
     return todo(import.meta.url, 'Sender.close');
   }
 }

@@ -35,7 +35,7 @@ export interface ReceiverOptions {
  * one has arrived, and the out-of-order pieces that lie inside the window, by offset.
  */
 export class Receiver {
-  /** Counters of what the receiver did (keep them up to date: failure messages print them). */
+  /** Counters of what the receiver did (keep them up to date: the tests check them, and failure messages print them). */
   readonly stats: ReceiverStats = { delivered: 0, acksSent: 0, damaged: 0 };
   /** The options the receiver was made with. */
   readonly options: ReceiverOptions;
@@ -46,9 +46,11 @@ export class Receiver {
 
   /** A datagram arrives from the sender. */
   receive(datagram: Uint8Array): void {
-    // TODO: drop a damaged datagram without a word. Otherwise keep the part of its payload that lies in
-    // [RCV.NXT, RCV.NXT + windowBytes), note a FIN, deliver every byte that now continues the stream,
-    // and answer with ACK = the next offset you expect (+1 once the FIN is in), as a sequence number.
+    // TODO: drop a damaged datagram without a word (count it in stats.damaged), and a segment with
+    // neither data nor FIN without an answer. Otherwise keep (a copy of) the part of its payload that
+    // lies in [RCV.NXT, RCV.NXT + windowBytes), note a FIN that lies in that window too, deliver every
+    // byte that now continues the stream, and answer with ACK = the next offset you expect (+1 once
+    // the FIN is in), as a sequence number.
     return todo(import.meta.url, 'Receiver.receive');
   }
 

@@ -66,6 +66,7 @@ export function checksum(bytes: Uint8Array): number {
 /** The datagram for `segment`: header (with its checksum) followed by the payload. */
 export function encodeSegment(segment: Segment): Uint8Array {
   // TODO: write seq, ack (0 when absent), flags and payload big-endian, then the checksum of bytes 4..end into bytes 0..3.
+  // The payload may be a view into a larger buffer: copy only its own bytes.
   return todo(import.meta.url, 'encodeSegment');
 }
 
@@ -73,6 +74,7 @@ export function encodeSegment(segment: Segment): Uint8Array {
 export function decodeSegment(datagram: Uint8Array): Segment {
   // TODO: refuse fewer than HEADER_BYTES (ERR_SEGMENT_TRUNCATED), then a checksum that does not match
   // (ERR_SEGMENT_CHECKSUM); only then read the fields. `ack` is present only when FLAG_ACK is set.
+  // `datagram` may be a view into a larger buffer: read it at its own byteOffset, never from buffer start.
   return todo(import.meta.url, 'decodeSegment');
 }
 

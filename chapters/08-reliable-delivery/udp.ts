@@ -43,8 +43,9 @@ export class UdpStreamSender {
 
   /** Send `data` and a FIN; resolves with the sender's stats once the FIN is acknowledged, with the socket closed. */
   send(data: Uint8Array): Promise<SenderStats> {
-    // TODO: create a UDP socket (this.socket) and a Sender (this.sender) whose transmit() sends to host:port.
-    // Hand every datagram that arrives to sender.receive(); once sender.done, close and resolve with its stats.
+    // TODO: create a UDP socket (this.socket; udp6 for an IPv6 host such as ::1) and a Sender (this.sender)
+    // on options.clock (default systemClock) whose transmit() sends to host:port. Hand every datagram that
+    // arrives to sender.receive(); once sender.done, close (timer and socket) and resolve with its stats.
     return todo(import.meta.url, 'UdpStreamSender.send');
   }
 
@@ -75,14 +76,16 @@ export class UdpStreamReceiver {
 
   /** Bind `port` (0 = any free port) and resolve with the port actually bound. */
   listen(port = 0): Promise<number> {
-    // TODO: a socket (this.socket) and a Receiver (this.receiver) whose ACKs go to wherever the last
-    // datagram came from (rinfo); keep the delivered bytes. Resolve with socket.address().port once bound.
+    // TODO: a socket (this.socket; udp6 for an IPv6 host) and a Receiver (this.receiver) whose ACKs go to
+    // wherever the last datagram came from (rinfo); keep the delivered bytes. Bind host, and resolve with
+    // socket.address().port once bound.
     return todo(import.meta.url, 'UdpStreamReceiver.listen');
   }
 
   /** Resolves with the whole stream once it has arrived up to its FIN. Keep listening after that: the sender may not have our last ACK yet. */
   received(): Promise<Uint8Array> {
-    // TODO: resolve (now, or when receiver.finished becomes true) with all delivered bytes joined.
+    // TODO: resolve (now if the stream is already complete, or when receiver.finished becomes true) with all
+    // delivered bytes joined.
     return todo(import.meta.url, 'UdpStreamReceiver.received');
   }
 

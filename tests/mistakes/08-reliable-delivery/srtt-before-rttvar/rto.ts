@@ -56,15 +56,16 @@ export class RtoEstimator {
 
   /** A new round-trip measurement `r` (ms): update SRTT and RTTVAR (§2.2, §2.3), then recompute RTO. */
   sample(r: number): void {
-    if (this.srtt === undefined || this.rttvar === undefined) {
+    if (this.srtt === undefined) {
       // §2.2: the first measurement is all we know; assume it may be off by half.
       this.srtt = r;
       this.rttvar = r / 2;
     } else {
       // §2.3: RTTVAR first, because it measures how far r is from the *old* SRTT.
+      // (SRTT and RTTVAR are always set together, so RTTVAR is a number here.)
       // MISTAKE: SRTT first.
       this.srtt = (1 - ALPHA) * this.srtt + ALPHA * r;
-      this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - r);
+      this.rttvar = (1 - BETA) * this.rttvar! + BETA * Math.abs(this.srtt - r);
     }
     this.rto = this.computed();
   }
@@ -81,9 +82,9 @@ export class RtoEstimator {
 
   /** RTO = SRTT + max(G, K * RTTVAR), kept within [minRto, maxRto] (§2.3-§2.5). */
   private computed(): number {
-    if (this.srtt === undefined || this.rttvar === undefined) return this.options.initialRto;
+    if (this.srtt === undefined) return this.options.initialRto;
     const { minRto, maxRto, granularity } = this.options;
-    const rto = this.srtt + Math.max(granularity, K * this.rttvar);
+    const rto = this.srtt + Math.max(granularity, K * this.rttvar!);
     return Math.min(Math.max(rto, minRto), maxRto);
   }
 }

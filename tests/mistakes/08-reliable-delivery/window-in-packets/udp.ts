@@ -102,11 +102,12 @@ export class UdpStreamReceiver {
     const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
     this.socket = socket;
     // ACKs go back to wherever the data came from: the sender, or the relay in between.
-    let peer = { port: 0, address: host };
+    // (The receiver only ever answers a datagram, so peer is set before the first ACK.)
+    let peer: dgram.RemoteInfo | undefined;
     const receiver = new Receiver({
       isn,
       windowBytes,
-      transmit: (datagram) => socket.send(datagram, peer.port, peer.address),
+      transmit: (datagram) => socket.send(datagram, peer!.port, peer!.address),
       deliver: (bytes) => this.chunks.push(bytes),
     });
     this.receiver = receiver;
