@@ -73,6 +73,8 @@ export const chapters: Chapter[] = [
       { name: 'notify-before-publish', what: 'Calling `Atomics.notify` before storing the new write counter: a receiver woken in between finds nothing and sleeps again (a lost wake-up).', caughtBy: 'publishes the message before notifying' },
       { name: 'receive-returns-view', what: '`tryReceive` returns a view into the ring instead of a copy: the sender reuses those bytes and the received message changes.', caughtBy: 'hands out a copy' },
       { name: 'copy-shares-shared-memory', what: '`postCopy` posts the note as it is: a note that lives in a `SharedArrayBuffer` is shared, not copied.', caughtBy: 'postMessage is a copy' },
+      { name: 'timeout-restarts-on-wake', what: 'Every `Atomics.wait` gets the full `timeoutMs` instead of the time left: each wake-up that brings nothing starts the clock over, so the call overruns its deadline.', caughtBy: 'still ends at its deadline' },
+      { name: 'send-ignores-view-offset', what: '`trySend` copies from byte 0 of `message.buffer` instead of from the view\'s `byteOffset`: a message that is a `subarray` or a pooled `Buffer` arrives as the wrong bytes.', caughtBy: 'copies a message given as a view' },
     ],
   },
   {

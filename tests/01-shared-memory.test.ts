@@ -116,6 +116,21 @@ async function settle<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown
 const isTimeoutError = (e: unknown) =>
   e instanceof ChannelTimeoutError && e instanceof ChannelError && e.code === 'ERR_CHANNEL_TIMEOUT';
 const isTimeoutReport = (r: ErrorReport | undefined) => r?.name === 'ChannelTimeoutError' && r.code === 'ERR_CHANNEL_TIMEOUT';
+type Operation = 'send' | 'receive' | 'receiveAsync';
+/** A ChannelTimeoutError from `operation`, with the timeout it was given in its documented fields. */
+const timedOut = (e: unknown, operation: Operation, timeoutMs: number) =>
+  isTimeoutError(e) && (e as ChannelTimeoutError).operation === operation && (e as ChannelTimeoutError).timeoutMs === timeoutMs;
+/** The same, for an error reported by Bram's thread. */
+const timedOutReport = (r: ErrorReport | undefined, operation: Operation, timeoutMs: number) =>
+  isTimeoutReport(r) && r?.operation === operation && r?.timeoutMs === timeoutMs;
+/** What a timeout error must look like, for failure messages. */
+const timeoutExpected = (operation: Operation, timeoutMs: number) =>
+  `a ChannelTimeoutError (code ERR_CHANNEL_TIMEOUT) with operation '${operation}' and timeoutMs ${timeoutMs}, so the caller can tell "nothing came" from a bug, and which call gave up`;
+/** An error's documented fields, for failure messages. */
+const fields = (e: unknown) => {
+  const t = e as { operation?: unknown; timeoutMs?: unknown } | undefined;
+  return t && typeof t === 'object' && ('operation' in t || 'timeoutMs' in t) ? ` (operation ${JSON.stringify(t.operation)}, timeoutMs ${JSON.stringify(t.timeoutMs)})` : '';
+};
 
 /** Atomics.waitAsync, typed locally (the project's TypeScript lib is ES2023). */
 type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
@@ -480,10 +495,11 @@ describe('a ring of messages, in one thread', () => {
       } catch (err) {
         thrown = err;
       }
-      check(thrown instanceof MessageTooLargeError && thrown instanceof ChannelError && thrown.code === 'ERR_MESSAGE_TOO_LARGE', {
-        did: `trySend of a 61-byte message into a 64-byte ring (${state}) ${thrown ? `threw ${describeError(thrown)}` : `returned ${String(returned)}`}`,
+      const t = thrown as MessageTooLargeError | undefined;
+      check(thrown instanceof MessageTooLargeError && thrown instanceof ChannelError && thrown.code === 'ERR_MESSAGE_TOO_LARGE' && t?.size === 61 && t.limit === 60 && t.name === 'MessageTooLargeError', {
+        did: `trySend of a 61-byte message into a 64-byte ring (${state}) ${thrown ? `threw ${describeError(thrown)} (size ${String(t?.size)}, limit ${String(t?.limit)})` : `returned ${String(returned)}`}`,
         expected:
-          'it throws MessageTooLargeError with code ERR_MESSAGE_TOO_LARGE: 4 + 61 = 65 bytes can never fit in 64, so "false" (try again later) would keep a sender retrying forever',
+          'it throws MessageTooLargeError with code ERR_MESSAGE_TOO_LARGE, size 61 (the message) and limit 60 (maxMessageBytes): 4 + 61 = 65 bytes can never fit in 64, so "false" (try again later) would keep a sender retrying forever',
         lesson: lesson('Length prefixes'),
       });
     }
@@ -525,6 +541,147 @@ describe('a ring of messages, in one thread', () => {
       expected: 'a received message is the receiver\'s own copy; once the read counter moves on, the sender may reuse those ring bytes at any time',
       lesson: lesson('A ring for one writer and one reader'),
     });
+    // Receiving the next message must not change the one received before (no shared scratch buffer either).
+    const next = ch.tryReceive();
+    check(same(next, second) && same(got, kept), {
+      did: `the next tryReceive() gave ${show(next)}, and the message received before it now reads ${show(got)}`,
+      expected: `${show(second)}, and the earlier message still ${show(kept)}: every message handed out is a new array of its own`,
+      lesson: lesson('A ring for one writer and one reader'),
+    });
+  });
+
+  it('lays each message out as a 4-byte little-endian length and its bytes, and moves each counter by exactly that much', () => {
+    const ch = Channel.create(1024);
+    const control = new Int32Array(ch.buffer, 0, CONTROL_BYTES / 4);
+    const ring = new Uint8Array(ch.buffer, CONTROL_BYTES);
+    const counters = () => `write counter ${Atomics.load(control, WRITE_SLOT)}, read counter ${Atomics.load(control, READ_SLOT)}`;
+    const hex = (b: Uint8Array) => Array.from(b, (c) => c.toString(16).padStart(2, '0')).join(' ');
+    const expectCounters = (write: number, read: number, after: string) =>
+      check(Atomics.load(control, WRITE_SLOT) === write && Atomics.load(control, READ_SLOT) === read, {
+        did: `after ${after}, the control block held ${counters()}`,
+        expected: `write counter ${write}, read counter ${read}: each counter is the number of bytes ever written or read (4 prefix bytes + the message), stored in its Int32 slot of the shared buffer, where the other thread reads it`,
+        lesson: lesson('A ring for one writer and one reader'),
+      });
+
+    // Sending: the bytes in the ring and the write counter, after each message.
+    const big = pattern(300, 12); // 300 = 0x012c: a length whose prefix has two non-zero bytes
+    const steps: [Uint8Array, number[]][] = [
+      [utf8('hi'), [0x02, 0, 0, 0, 0x68, 0x69]],
+      [big, [0x2c, 0x01, 0, 0, ...big]],
+      [new Uint8Array(0), [0, 0, 0, 0]],
+    ];
+    let write = 0;
+    for (const [message, bytes] of steps) {
+      check(ch.trySend(message) === true, { did: `trySend(${show(message)}) into a 1024-byte ring returned false`, expected: 'true: it fits', lesson: lesson('Length prefixes') });
+      const inRing = ring.subarray(write, write + bytes.length);
+      check(same(inRing, Uint8Array.from(bytes)), {
+        did: `trySend(${show(message)}) left these bytes at ring position ${write}: ${hex(inRing.subarray(0, 12))}${bytes.length > 12 ? ' ...' : ''}`,
+        expected: `${hex(Uint8Array.from(bytes.slice(0, 12)))}${bytes.length > 12 ? ' ...' : ''}: the length as an unsigned 32-bit little-endian number (lowest byte first), then the message's bytes. The other thread may run another implementation; only this layout is agreed`,
+        lesson: lesson('Length prefixes'),
+      });
+      write += bytes.length;
+      expectCounters(write, 0, `sending ${show(message)}`);
+    }
+    // Refused messages leave the counters alone.
+    const full = Channel.create(16);
+    const fullControl = new Int32Array(full.buffer, 0, CONTROL_BYTES / 4);
+    full.trySend(pattern(12, 13));
+    const refused = full.trySend(new Uint8Array(0));
+    check(refused === false && Atomics.load(fullControl, WRITE_SLOT) === 16 && Atomics.load(fullControl, READ_SLOT) === 0, {
+      did: `on a full 16-byte ring (write counter 16, read counter 0), trySend of an empty message returned ${String(refused)}; the counters are now ${Atomics.load(fullControl, WRITE_SLOT)} and ${Atomics.load(fullControl, READ_SLOT)}`,
+      expected: 'false, and the counters unchanged: a message that does not fit is not written at all',
+      lesson: lesson('Full or empty?'),
+    });
+
+    // Receiving: the read counter after each message, then nothing moves on an empty ring.
+    let read = 0;
+    for (const [message, bytes] of steps) {
+      const got = ch.tryReceive();
+      check(same(got, message), { did: `tryReceive() returned ${show(got)}`, expected: show(message), lesson: lesson('Length prefixes') });
+      read += bytes.length;
+      expectCounters(write, read, `receiving ${show(message)}`);
+    }
+    const none = ch.tryReceive();
+    check(none === undefined, { did: `tryReceive() on the emptied ring returned ${show(none)}`, expected: 'undefined', lesson: lesson('Full or empty?') });
+    expectCounters(write, read, 'tryReceive() on an empty ring');
+
+    // Reading what another implementation wrote: the same layout, put there by hand.
+    const theirs = Channel.create(1024);
+    const theirRing = new Uint8Array(theirs.buffer, CONTROL_BYTES);
+    const long = pattern(258, 14); // 258 = 0x0102
+    theirRing.set([0x04, 0, 0, 0, ...utf8('Bram'), 0x02, 0x01, 0, 0, ...long]);
+    Atomics.store(new Int32Array(theirs.buffer, 0, 2), WRITE_SLOT, 8 + 4 + 258);
+    const [h1, h2, h3] = [theirs.tryReceive(), theirs.tryReceive(), theirs.tryReceive()];
+    check(same(h1, utf8('Bram')) && same(h2, long) && h3 === undefined, {
+      did: `the ring held "04 00 00 00 42 72 61 6d" then a 258-byte message with prefix "02 01 00 00", and the write counter said 270; tryReceive() gave ${show(h1)}, ${show(h2)}, ${show(h3)}`,
+      expected: `"Bram", the ${show(long)}, then undefined: read the write counter from the control block and each length little-endian`,
+      lesson: lesson('Length prefixes'),
+    });
+  });
+
+  it('copies a message given as a view into a bigger buffer, and keeps it when the caller reuses that buffer', () => {
+    const ch = Channel.create(256);
+    // A view 37 bytes into a 200-byte buffer, with bytes from 0x80 to 0xff too.
+    const backing = Uint8Array.from({ length: 200 }, (_, i) => (i * 53 + 128) & 0xff);
+    const view = backing.subarray(37, 37 + 40);
+    const wanted = view.slice();
+    // Node's Buffer.from takes small buffers from a shared pool: a view at some offset of a larger ArrayBuffer.
+    const pooled = Buffer.from('Ada: a pooled note \u00e9\u00ff');
+    const pooledWanted = Uint8Array.from(pooled);
+    for (const [name, message] of [['a 40-byte view at offset 37 of a 200-byte buffer', view], [`a Buffer (offset ${pooled.byteOffset} of a ${pooled.buffer.byteLength}-byte pool)`, pooled]] as const) {
+      check(attempt('trySend', name, () => ch.trySend(message), 'A ring for one writer and one reader', 'true: the message fits'), {
+        did: `trySend of ${name} returned false on a ring with room`,
+        expected: 'true',
+        lesson: lesson('A ring for one writer and one reader'),
+      });
+    }
+    // The caller reuses its memory at once.
+    backing.fill(0);
+    pooled.fill(0x2a);
+    const [g1, g2] = [ch.tryReceive(), ch.tryReceive()];
+    check(same(g1, wanted) && same(g2, pooledWanted), {
+      did: `sent a view (offset 37, 40 bytes) and a pooled Buffer, then overwrote both buffers; tryReceive() gave ${show(g1)} and ${show(g2)}`,
+      expected: `${show(wanted)} and ${show(pooledWanted)}: exactly the bytes the views covered when sent (a view's bytes start at its byteOffset, not at 0 of its buffer), copied into the ring by trySend`,
+      lesson: lesson('A ring for one writer and one reader'),
+    });
+  });
+
+  it('accepts every power-of-two capacity from 8 to 2^30 and refuses any other with ERR_BAD_CAPACITY', () => {
+    for (const capacity of [8, 16, 4_096, 2 ** 30]) {
+      const ch = Channel.create(capacity);
+      check(ch.capacity === capacity && ch.maxMessageBytes === capacity - LENGTH_PREFIX_BYTES, {
+        did: `Channel.create(${capacity}) made a channel with capacity ${ch.capacity} and maxMessageBytes ${ch.maxMessageBytes}`,
+        expected: `capacity ${capacity}, maxMessageBytes ${capacity - LENGTH_PREFIX_BYTES}`,
+        lesson: lesson('Length prefixes'),
+      });
+      // Fill the small rings exactly; in the 1 GiB one, one small message is enough (and touches one page).
+      const message = capacity <= 4_096 ? pattern(capacity - LENGTH_PREFIX_BYTES, 15) : utf8('hi');
+      const sent = attempt('trySend', `a ${capacity}-byte ring`, () => ch.trySend(message), 'Full or empty?', 'true');
+      const got = ch.tryReceive();
+      check(sent === true && same(got, message), {
+        did: `in a ${capacity}-byte ring, trySend(${show(message)}) returned ${String(sent)} and tryReceive() gave ${show(got)}`,
+        expected: `true, then the same message: any power-of-two capacity from ${8} to 2^30 works, and the whole of it is usable`,
+        lesson: lesson('Full or empty?'),
+      });
+    }
+    const refuse = (what: string, make: () => unknown) => {
+      let thrown: unknown;
+      try {
+        make();
+      } catch (err) {
+        thrown = err;
+      }
+      check(thrown instanceof ChannelError && thrown.code === 'ERR_BAD_CAPACITY' && thrown.name === 'ChannelError', {
+        did: `${what} ${thrown ? `threw ${describeError(thrown)}` : 'made a channel'}`,
+        expected: 'a ChannelError with code ERR_BAD_CAPACITY: a ring must be a power of two (positions are `counter & (capacity - 1)`) from 8 to 2^30 bytes',
+        lesson: lesson('Counters that overflow'),
+      });
+    };
+    for (const capacity of [0, 4, 7, 12, 24, 100, 8.5, -8, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31]) {
+      refuse(`Channel.create(${capacity})`, () => Channel.create(capacity));
+    }
+    refuse('new Channel(a SharedArrayBuffer of 8 + 24 bytes)', () => new Channel(new SharedArrayBuffer(CONTROL_BYTES + 24)));
+    refuse('new Channel(a SharedArrayBuffer of 4 bytes)', () => new Channel(new SharedArrayBuffer(4)));
   });
 });
 
@@ -696,8 +853,21 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
   it('receiveAsync on an empty ring rejects with ChannelTimeoutError after its timeout', async () => {
     const ch = Channel.create(64);
     const t0 = performance.now();
+    const pending = ch.receiveAsync(100);
+    // A promise still pending when the call returns: the wait did not block this thread.
+    // `pending` goes first: if it is already settled, its reaction runs before the marker's.
+    const marker = Symbol('pending');
+    const atReturn = await Promise.race([pending, Promise.resolve(marker)]).then(
+      (v) => (v === marker ? 'pending' : 'settled'),
+      () => 'settled',
+    );
+    check(atReturn === 'pending', {
+      did: `receiveAsync(100) on an empty ring returned a promise that had already settled, ${(performance.now() - t0).toFixed(0)} ms after the call: it waited by blocking this thread`,
+      expected: 'it returns a pending promise at once and waits with Atomics.waitAsync; blocking the main thread freezes every timer, socket and callback of the program',
+      lesson: lesson('Atomics: load, store, wait, notify'),
+    });
     const outcome = await within(
-      settle(ch.receiveAsync(100)),
+      settle(pending),
       2_000,
       'receiveAsync(100) on an empty ring',
       'It must give up by itself: pass the time left to Atomics.waitAsync, and when it wakes with the deadline passed, reject.',
@@ -706,9 +876,9 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     if ('value' in outcome) {
       fail({ did: `receiveAsync(100) on a ring nobody sent to resolved with ${show(outcome.value)}`, expected: 'a rejection with ChannelTimeoutError', lesson: lesson('Waiting with a deadline') });
     }
-    check(isTimeoutError(outcome.error), {
-      did: `receiveAsync(100) on an empty ring rejected with ${describeError(outcome.error)}`,
-      expected: 'a ChannelTimeoutError (code ERR_CHANNEL_TIMEOUT), so the caller can tell "nothing came" from a bug',
+    check(timedOut(outcome.error, 'receiveAsync', 100), {
+      did: `receiveAsync(100) on an empty ring rejected with ${describeError(outcome.error)}${fields(outcome.error)}`,
+      expected: timeoutExpected('receiveAsync', 100),
       lesson: lesson('Waiting with a deadline'),
     });
     check(elapsed >= 90, {
@@ -725,9 +895,9 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
       5_000,
       'It must give up by itself: pass the time left to Atomics.wait, and when it wakes with the deadline passed, throw.',
     );
-    check(!r.ok && isTimeoutReport(r.error), {
-      did: `receive(100) on a ring nobody sent to ${r.ok ? `returned ${show(r.message)}` : `threw ${describeError(r.error)}`}`,
-      expected: 'it throws ChannelTimeoutError (code ERR_CHANNEL_TIMEOUT)',
+    check(!r.ok && timedOutReport(r.error, 'receive', 100), {
+      did: `receive(100) on a ring nobody sent to ${r.ok ? `returned ${show(r.message)}` : `threw ${describeError(r.error)}${fields(r.error)}`}`,
+      expected: timeoutExpected('receive', 100),
       lesson: lesson('Waiting with a deadline'),
     });
     check(r.elapsedMs >= 90, {
@@ -746,9 +916,9 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
       5_000,
       'It must give up by itself: pass the time left to Atomics.wait, and when it wakes with the deadline passed, throw.',
     );
-    check(!r.ok && isTimeoutReport(r.error), {
-      did: `send() of 10 bytes into a full ring that nobody drains ${r.ok ? 'returned normally' : `threw ${describeError(r.error)}`}`,
-      expected: 'it throws ChannelTimeoutError (code ERR_CHANNEL_TIMEOUT) after 100 ms: two threads each waiting for the other is a deadlock, and only a timeout ends it',
+    check(!r.ok && timedOutReport(r.error, 'send', 100), {
+      did: `send() of 10 bytes into a full ring that nobody drains ${r.ok ? 'returned normally' : `threw ${describeError(r.error)}${fields(r.error)}`}`,
+      expected: `${timeoutExpected('send', 100)}, after 100 ms: two threads each waiting for the other is a deadlock, and only a timeout ends it`,
       lesson: lesson('Waiting with a deadline'),
     });
     check(r.elapsedMs >= 90, {
@@ -760,6 +930,178 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     check(same(g1, filler) && g2 === undefined, {
       did: `after the send timed out, the ring gave ${show(g1)} then ${show(g2)}`,
       expected: 'only the 60-byte message that filled it: a send that gives up leaves the ring untouched',
+      lesson: lesson('Waiting with a deadline'),
+    });
+  });
+  it('a timeout of 0 still takes a message that is already there, and still sends when there is room', async () => {
+    const ch = Channel.create(64);
+    const a = utf8('Ada: already here');
+    ch.trySend(a);
+    const o1 = await within(settle(ch.receiveAsync(0)), 2_000, 'receiveAsync(0) with a message waiting');
+    check('value' in o1 && same(o1.value, a), {
+      did: `receiveAsync(0), with a message already in the ring, ${'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${describeError(o1.error)}`}`,
+      expected: `${show(a)}: try first, and give up only when the try fails and the time is up`,
+      lesson: lesson('Waiting with a deadline'),
+    });
+
+    const b = pattern(30, 16);
+    ch.trySend(b);
+    const r1 = await blockingCall('receive', ch, 0).report(5_000, 'With a message already in the ring, receive(0) returns it without waiting.');
+    check(r1.ok && same(r1.message, b), {
+      did: `receive(0) in a Worker, with a message already in the ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${describeError(r1.error)}`}`,
+      expected: `${show(b)}: try first, and give up only when the try fails and the time is up`,
+      lesson: lesson('Waiting with a deadline'),
+    });
+
+    // The message is a view 9 bytes into a larger buffer; the Worker overwrites that buffer as soon as send() returns.
+    const backing = Uint8Array.from({ length: 64 }, (_, i) => (i * 29 + 0x80) & 0xff);
+    const view = backing.subarray(9, 9 + 20);
+    const r2 = await blockingCall('send', ch, 0, view).report(5_000, 'With room in the ring, send(message, 0) puts the message in without waiting.');
+    check(r2.ok, {
+      did: `send(20 bytes, 0) in a Worker, into a ring with room, threw ${describeError(r2.error)}`,
+      expected: 'it returns normally: try first, and give up only when the try fails and the time is up',
+      lesson: lesson('Waiting with a deadline'),
+    });
+    const got = ch.tryReceive();
+    check(same(got, view), {
+      did: `the Worker sent a 20-byte view (offset 9 of a 64-byte buffer) with send(…, 0) and then overwrote its buffer; the ring gave ${show(got)}`,
+      expected: `${show(view)}: the bytes the view covered, copied into the ring before send() returned`,
+      lesson: lesson('A ring for one writer and one reader'),
+    });
+  });
+
+  it('a timeout of 0 with nothing to do fails at once with ChannelTimeoutError', async () => {
+    const advice = 'A timeout of 0 means "do not wait": try once, then give up. It does not mean "wait forever".';
+    const ch = Channel.create(64);
+    const o = await within(settle(ch.receiveAsync(0)), 2_000, 'receiveAsync(0) on an empty ring', advice);
+    check('error' in o && timedOut(o.error, 'receiveAsync', 0), {
+      did: `receiveAsync(0) on an empty ring ${'value' in o ? `resolved with ${show(o.value)}` : `rejected with ${describeError(o.error)}${fields(o.error)}`}`,
+      expected: timeoutExpected('receiveAsync', 0),
+      lesson: lesson('Waiting with a deadline'),
+    });
+    const r1 = await blockingCall('receive', ch, 0).report(3_000, advice);
+    check(!r1.ok && timedOutReport(r1.error, 'receive', 0), {
+      did: `receive(0) in a Worker, on an empty ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${describeError(r1.error)}${fields(r1.error)}`}`,
+      expected: timeoutExpected('receive', 0),
+      lesson: lesson('Waiting with a deadline'),
+    });
+    const filler = pattern(60, 17);
+    ch.trySend(filler);
+    const r2 = await blockingCall('send', ch, 0, utf8('one more')).report(3_000, advice);
+    check(!r2.ok && timedOutReport(r2.error, 'send', 0), {
+      did: `send("one more", 0) in a Worker, into a full ring, ${r2.ok ? 'returned normally' : `threw ${describeError(r2.error)}${fields(r2.error)}`}`,
+      expected: timeoutExpected('send', 0),
+      lesson: lesson('Waiting with a deadline'),
+    });
+    const [g1, g2] = [ch.tryReceive(), ch.tryReceive()];
+    check(same(g1, filler) && g2 === undefined, {
+      did: `after send(…, 0) gave up, the ring gave ${show(g1)} then ${show(g2)}`,
+      expected: 'only the 60-byte message that filled it: a send that gives up leaves the ring untouched',
+      lesson: lesson('Waiting with a deadline'),
+    });
+  });
+
+  it('a wait woken again and again with nothing to take still ends at its deadline', async () => {
+    const T = 1_000; // the timeout of every call here
+    // Stray wake-ups stop just before the deadline. A call that gives every wait the full timeout
+    // then sleeps T more from the last one and ends near NUDGE_MS + T; one that sleeps only the time
+    // left ends at T. NUDGE_MS > LATE_MS keeps the two apart however late a busy machine runs.
+    const NUDGE_MS = 950;
+    const LATE_MS = 800; // how far past its deadline a call may end, for a busy machine
+    /** Call Atomics.notify on a counter every 10 ms for NUDGE_MS, as stray wake-ups would, changing nothing. */
+    const nudge = (ch: Channel, slot: number) => {
+      const control = new Int32Array(ch.buffer, 0, 2);
+      const timer = setInterval(() => Atomics.notify(control, slot), 10);
+      const end = setTimeout(() => clearInterval(timer), NUDGE_MS);
+      onCleanup('stop the wake-ups', () => {
+        clearTimeout(end);
+        clearInterval(timer);
+      });
+    };
+    const advice = 'After each wake-up, look again, then sleep only for the time left until the deadline computed at the start.';
+    const stillWaiting = (call: string, woken: string) => ({
+      did: `${call}, ${woken} every 10 ms for ${NUDGE_MS} ms but never given what it waits for, was still waiting 3 s later`,
+      expected: 'each wake-up is only a reason to look again; the call gives up at its deadline however often it is woken',
+      lesson: lesson('Waiting with a deadline'),
+    });
+    const judge = (call: string, woken: string, outcome: string, ok: boolean, elapsed: number, operation: Operation) =>
+      check(ok && elapsed >= T - 10 && elapsed <= T + LATE_MS, {
+        did: `${call}, ${woken} every 10 ms for the first ${NUDGE_MS} ms with nothing to take, ${outcome} after ${elapsed.toFixed(0)} ms`,
+        expected: `${timeoutExpected(operation, T)}, after ${T} ms (up to ${LATE_MS} ms late on a busy machine). A wake-up that brings nothing is no reason to give up early; then sleep for the time *left*: passing the full timeout to every wait starts the clock over at each wake-up`,
+        lesson: lesson('Waiting with a deadline'),
+      });
+
+    // 1. receiveAsync on this thread and 2. receive() in a Worker, at the same time, each on an empty ring.
+    const ch1 = Channel.create(64);
+    const t0 = performance.now();
+    const async1 = settle(ch1.receiveAsync(T)).then((o) => ({ o, elapsed: performance.now() - t0 }));
+    nudge(ch1, WRITE_SLOT);
+    const ch2 = Channel.create(64);
+    const call2 = blockingCall('receive', ch2, T);
+    await call2.asleep('on an empty ring');
+    nudge(ch2, WRITE_SLOT);
+
+    let r1: Awaited<typeof async1>;
+    try {
+      r1 = await within(async1, 3_000, `receiveAsync(${T})`, advice);
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) throw err;
+      fail(stillWaiting(`receiveAsync(${T})`, 'woken (Atomics.notify on the write counter)'));
+    }
+    const o1 = r1.o;
+    judge(
+      `receiveAsync(${T})`,
+      'woken (Atomics.notify on the write counter)',
+      'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${describeError(o1.error)}${fields(o1.error)}`,
+      'error' in o1 && timedOut(o1.error, 'receiveAsync', T),
+      r1.elapsed,
+      'receiveAsync',
+    );
+
+    let r2: Reply;
+    try {
+      r2 = await call2.report(3_000, advice);
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) throw err;
+      fail(stillWaiting(`receive(${T}) in a Worker`, 'woken (Atomics.notify on the write counter)'));
+    }
+    judge(
+      `receive(${T}) in a Worker`,
+      'woken (Atomics.notify on the write counter)',
+      r2.ok ? `returned ${show(r2.message)}` : `threw ${describeError(r2.error)}${fields(r2.error)}`,
+      !r2.ok && timedOutReport(r2.error, 'receive', T),
+      r2.elapsedMs,
+      'receive',
+    );
+
+    // 3. send() in a Worker on a full ring: the receiver makes some room, but not enough, then stray wake-ups.
+    const ch3 = Channel.create(64);
+    const small = [0, 1, 2, 3].map((i) => pattern(12, 20 + i)); // 4 x (4 + 12) = 64 bytes: full
+    for (const m of small) ch3.trySend(m);
+    const big = pattern(40, 24); // needs 44 bytes
+    const call3 = blockingCall('send', ch3, T, big);
+    await call3.asleep('on a full ring');
+    const first = ch3.tryReceive(); // 16 bytes free now: a real wake-up, still no room for 44
+    nudge(ch3, READ_SLOT);
+    let r3: Reply;
+    try {
+      r3 = await call3.report(3_000, advice);
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) throw err;
+      fail(stillWaiting(`send(40 bytes, ${T}) in a Worker`, 'woken (16 bytes freed, then Atomics.notify on the read counter)'));
+    }
+    judge(
+      `send(40 bytes, ${T}) in a Worker, on a ring with only 16 bytes free (4 + 40 never fit),`,
+      'woken',
+      r3.ok ? 'returned normally' : `threw ${describeError(r3.error)}${fields(r3.error)}`,
+      !r3.ok && timedOutReport(r3.error, 'send', T),
+      r3.elapsedMs,
+      'send',
+    );
+    const rest = [ch3.tryReceive(), ch3.tryReceive(), ch3.tryReceive(), ch3.tryReceive()];
+    check(same(first, small[0]) && small.slice(1).every((m, i) => same(rest[i], m)) && rest[3] === undefined, {
+      did: `the ring then gave ${[first, ...rest].map(show).join(', ')}`,
+      expected: 'the four 12-byte messages in order, then undefined: the send that gave up wrote nothing',
       lesson: lesson('Waiting with a deadline'),
     });
   });
@@ -883,23 +1225,40 @@ describe('copying vs sharing', () => {
       expected: `"${original}": postMessage copies ordinary memory but shares a SharedArrayBuffer, so copy the bytes into ordinary memory first`,
       lesson: lesson('Copying versus sharing'),
     });
+
+    // A view 11 bytes into a larger SharedArrayBuffer, like a message still inside the ring.
+    const region = new Uint8Array(new SharedArrayBuffer(64)).fill(0x2e);
+    region.set(utf8(original), 11);
+    const inRegion = region.subarray(11, 11 + original.length);
+    postCopy(worker, inRegion);
+    region.fill(0x21);
+    const seen2 = await look(2);
+    check(seen2.text === original && !seen2.shared, {
+      did: `postCopy got an ${original.length}-byte view at offset 11 of a 64-byte SharedArrayBuffer; the sender then overwrote that buffer, and the Worker now holds "${seen2.text}"${seen2.shared ? ' in a SharedArrayBuffer' : ''}`,
+      expected: `"${original}": exactly the bytes the view covers (from its byteOffset), in ordinary memory of the Worker's own`,
+      lesson: lesson('Copying versus sharing'),
+    });
   });
 
   it('data posted in a SharedArrayBuffer is shared: the receiver sees later changes', async () => {
     const { worker, look } = keeper();
     const original = 'Ada: meet at noon.';
-    const note = utf8(original);
+    // The note is a view 5 bytes into a larger buffer, which the sender reuses right after posting.
+    const backing = new Uint8Array(40).fill(0x2e);
+    backing.set(utf8(original), 5);
+    const note = backing.subarray(5, 5 + original.length);
     const view = postShared(worker, note);
+    backing.fill(0x21);
     check(view instanceof Uint8Array && view.buffer instanceof SharedArrayBuffer && view.length === note.length, {
-      did: `postShared returned ${view instanceof Uint8Array ? `a ${view.length}-byte view of ${view.buffer.constructor.name}` : String(view)}`,
-      expected: `a ${note.length}-byte Uint8Array over a new SharedArrayBuffer, holding the note`,
+      did: `postShared of an ${original.length}-byte view (offset 5 of a 40-byte buffer) returned ${view instanceof Uint8Array ? `a ${view.length}-byte view of ${view.buffer.constructor.name}` : String(view)}`,
+      expected: `a ${original.length}-byte Uint8Array over a new SharedArrayBuffer, holding the note`,
       lesson: lesson('SharedArrayBuffer: one memory, two threads'),
     });
     view.set(utf8('nine'), 13);
     const seen = await look(0);
     check(seen.shared && seen.text === 'Ada: meet at nine.', {
-      did: `the sender changed its shared view to "${fromUtf8(view)}"; the Worker holds "${seen.text}"${seen.shared ? '' : ', in ordinary (copied) memory'}`,
-      expected: '"Ada: meet at nine.": both threads look at the same SharedArrayBuffer',
+      did: `the sender overwrote the buffer it had passed in and changed its shared view to "${fromUtf8(view)}"; the Worker holds "${seen.text}"${seen.shared ? '' : ', in ordinary (copied) memory'}`,
+      expected: '"Ada: meet at nine.": the note\'s own bytes, copied once into a new SharedArrayBuffer that both threads look at',
       lesson: lesson('SharedArrayBuffer: one memory, two threads'),
     });
   });

@@ -115,13 +115,14 @@ export class Channel {
     // TODO: append the length prefix and the message to the ring, or report why not.
     //   Never fits (> maxMessageBytes): throw MessageTooLargeError. No room now: return false.
     //   Otherwise: copy in prefix and bytes, then publish the write counter, then notify. In that order.
+    //   `message` may be a view at an offset of a larger buffer: copy exactly the bytes it covers.
     return todo(import.meta.url, 'Channel.trySend');
   }
 
   /** Take the oldest message out of the ring, or return undefined when the ring is empty. */
   tryReceive(): Uint8Array | undefined {
     // TODO: take the oldest message out of the ring, or return undefined when it is empty.
-    //   Copy the message out first, then publish the read counter, then notify a waiting sender.
+    //   Copy the message out (into a new array of its own) first, then publish the read counter, then notify a waiting sender.
     return todo(import.meta.url, 'Channel.tryReceive');
   }
 
@@ -131,7 +132,8 @@ export class Channel {
    */
   send(message: Uint8Array, timeoutMs: number): void {
     // TODO: trySend in a loop, sleeping on the read counter (Atomics.wait) while the ring is full.
-    //   Load the counter before trying; give up with ChannelTimeoutError when the time is up.
+    //   Load the counter before trying; sleep only for the time left until the deadline; when it has
+    //   passed, throw ChannelTimeoutError('send', timeoutMs). A timeout of 0 still tries once.
     return todo(import.meta.url, 'Channel.send');
   }
 
@@ -141,7 +143,8 @@ export class Channel {
    */
   receive(timeoutMs: number): Uint8Array {
     // TODO: tryReceive in a loop, sleeping on the write counter (Atomics.wait) while the ring is empty.
-    //   Load the counter before trying; give up with ChannelTimeoutError when the time is up.
+    //   Load the counter before trying; sleep only for the time left until the deadline; when it has
+    //   passed, throw ChannelTimeoutError('receive', timeoutMs). A timeout of 0 still tries once.
     return todo(import.meta.url, 'Channel.receive');
   }
 
@@ -151,7 +154,7 @@ export class Channel {
    */
   receiveAsync(timeoutMs: number): Promise<Uint8Array> {
     // TODO: receive() without blocking: sleep with waitAsync (at the end of this file) and await its promise.
-    //   Tip: make this an `async` method; it must still reject with ChannelTimeoutError on time.
+    //   Tip: make this an `async` method; it must never block, and rejects with ChannelTimeoutError('receiveAsync', timeoutMs).
     return todo(import.meta.url, 'Channel.receiveAsync');
   }
 }
@@ -203,8 +206,9 @@ function decodeLength(prefix: Uint8Array): number {
 
 /** Throw ERR_BAD_CAPACITY unless `capacity` is a power of two in [MIN_CAPACITY, MAX_CAPACITY]. */
 function checkCapacity(capacity: number): void {
-  const powerOfTwo = Number.isInteger(capacity) && capacity > 0 && (capacity & (capacity - 1)) === 0;
-  if (!powerOfTwo || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
+  const inRange = Number.isInteger(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY;
+  // In range means positive, so a power of two is a number with exactly one bit set.
+  if (!inRange || (capacity & (capacity - 1)) !== 0) {
     throw new ChannelError('ERR_BAD_CAPACITY', `ring capacity must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}, not ${capacity}`);
   }
 }

@@ -53,15 +53,20 @@ export interface ErrorReport {
   name: string;
   code?: string;
   message: string;
+  /** ChannelTimeoutError's documented fields: the method that gave up, and the timeout it was given. */
+  operation?: string;
+  timeoutMs?: number;
 }
 
 /** Flatten an error for postMessage. */
 export function reportError(err: unknown): ErrorReport {
-  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+  const e = err as { name?: unknown; code?: unknown; message?: unknown; operation?: unknown; timeoutMs?: unknown };
   return {
     name: typeof e?.name === 'string' ? e.name : typeof err,
     code: typeof e?.code === 'string' ? e.code : undefined,
     message: typeof e?.message === 'string' ? e.message : String(err),
+    operation: typeof e?.operation === 'string' ? e.operation : undefined,
+    timeoutMs: typeof e?.timeoutMs === 'number' ? e.timeoutMs : undefined,
   };
 }
 

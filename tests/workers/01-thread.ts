@@ -7,7 +7,8 @@
  * Requests (postMessage), one at a time:
  *   { id, kind: 'ping', implPath }                                  load the implementation, reply
  *   { id, kind: 'receive', implPath, buffer, probe, timeoutMs }
- *   { id, kind: 'send', implPath, buffer, probe, timeoutMs, message }
+ *   { id, kind: 'send', implPath, buffer, probe, timeoutMs, message }   (message may be a view at an offset;
+ *                                                                   after send() returns, its whole buffer is overwritten)
  *   { id, kind: 'produce', implPath, buffer, seed, timeoutMs }   the 10 MB traffic of 01-common.ts
  * Replies: { id, ok: true, message?, elapsedMs, digest?, count? } or { id, ok: false, error, index?, elapsedMs },
  * or { id, ok: false, stage: 'load', error } when the implementation file could not even be imported.
@@ -65,7 +66,10 @@ parentPort!.on('message', async (req: Request) => {
       parentPort!.postMessage({ id: req.id, ok: true, message, elapsedMs: performance.now() - started });
     } else if (req.kind === 'send') {
       channel.send(req.message, req.timeoutMs);
-      parentPort!.postMessage({ id: req.id, ok: true, elapsedMs: performance.now() - started });
+      const elapsedMs = performance.now() - started;
+      // The caller reuses its buffer at once, as a real sender would: what was sent must already be in the ring.
+      new Uint8Array(req.message.buffer).fill(0xee);
+      parentPort!.postMessage({ id: req.id, ok: true, elapsedMs });
     } else {
       const plan = traffic(req.seed);
       const hash = createHash('sha256');

@@ -256,8 +256,9 @@ function decodeLength(prefix: Uint8Array): number {
 
 /** Throw ERR_BAD_CAPACITY unless `capacity` is a power of two in [MIN_CAPACITY, MAX_CAPACITY]. */
 function checkCapacity(capacity: number): void {
-  const powerOfTwo = Number.isInteger(capacity) && capacity > 0 && (capacity & (capacity - 1)) === 0;
-  if (!powerOfTwo || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
+  const inRange = Number.isInteger(capacity) && capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY;
+  // In range means positive, so a power of two is a number with exactly one bit set.
+  if (!inRange || (capacity & (capacity - 1)) !== 0) {
     throw new ChannelError('ERR_BAD_CAPACITY', `ring capacity must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY}, not ${capacity}`);
   }
 }
