@@ -256,6 +256,9 @@ export const chapters: Chapter[] = [
       { name: 'end-without-flush', what: "When one side ends, the relay closes the other with `destroy()` instead of `end()`, throwing away the bytes still queued for it.", caughtBy: 'flushes every buffered byte before passing the end on' },
       { name: 'error-passed-as-fin', what: 'On a failure the relay closes the other socket with `destroy()`, which sends a FIN: the far side takes a cut-off stream for a complete one.', caughtBy: 'passes a reset on as a reset' },
       { name: 'one-direction-at-a-time', what: 'The relay carries b to a only after a has ended (request, then response), so a conversation in which both sides talk at once stalls.', caughtBy: 'carries both directions at once' },
+      { name: 'read-returns-view', what: '`read` returns a view of the ring instead of a copy, so bytes already handed to the reader change when later pushes reuse that part of the ring.', caughtBy: 'hands out copies' },
+      { name: 'reset-only-on-error', what: "The relay passes a failure on only from `'error'`: a socket destroyed without an error (a timeout, a shutdown) leaves the other one open, talking into nothing.", caughtBy: 'closes without a clean end' },
+      { name: 'drain-listener-per-pause', what: "The relay adds a new `on('drain')` listener at every pause and never removes one: the listeners pile up, one per pause.", caughtBy: 'keeps its buffered bytes under' },
     ],
   },
   {

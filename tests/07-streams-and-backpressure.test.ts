@@ -16,12 +16,13 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, it } from 'vitest';
-import { BadCapacityError, ByteStream, StreamClosedError, StreamErroredError } from '@impl/07-streams-and-backpressure/exercise.ts';
+import { BadCapacityError, ByteStream, ByteStreamError, MAX_CAPACITY, StreamClosedError, StreamErroredError } from '@impl/07-streams-and-backpressure/exercise.ts';
 import type { Relay } from '@impl/07-streams-and-backpressure/relay.ts';
 import { relay } from '@impl/07-streams-and-backpressure/relay.ts';
 import {
   DeadlineError,
   Transcript,
+  eventually,
   check,
   fail,
   listen,
@@ -59,7 +60,7 @@ const TOTAL = 100 * MiB;
 const CHUNK = 64 * KiB;
 /** The consumer of the load test stops reading each time this much more has arrived... */
 const PAUSE_EVERY = 10 * MiB;
-/** ...until the producer has been blocked (its write() returned false) this long: the whole line is full... */
+/** ...until the producer has been blocked (its write() returned false) this long: the whole line is full (or it has sent everything)... */
 const BLOCKED_MS = 15;
 /** ...or the producer is this far ahead of the consumer (a backstop: the kernel buffers of this line hold about 10 MiB on Linux)... */
 const MAX_GAP = 32 * MiB;
@@ -79,6 +80,7 @@ function size(n: number): string {
   return `${n} B`;
 }
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const cap = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** "threw StreamClosedError ERR_STREAM_CLOSED (push after close ...)" */
 function thrown(e: unknown): string {
@@ -270,25 +272,71 @@ interface Line {
   consumer: net.Socket;
 }
 
-/** producer ──▶ a  (relay)  b ──▶ consumer. `a` and `b` have highWaterMark HWM unless `bHwm` says otherwise. */
-async function openLine(bHwm = HWM): Promise<Line> {
-  const up = await socketPair('the producer -> relay connection', { server: HWM });
-  const down = await socketPair('the relay -> consumer connection', { client: bHwm });
+/** producer ──▶ a  (relay)  b ──▶ consumer. `a` and `b` have highWaterMark HWM unless `hwm` says otherwise. */
+async function openLine(hwm: { a?: number; b?: number } = {}): Promise<Line> {
+  const up = await socketPair('the producer -> relay connection', { server: hwm.a ?? HWM });
+  const down = await socketPair('the relay -> consumer connection', { client: hwm.b ?? HWM });
   const line: Line = { producer: up.client, a: up.server, b: down.client, consumer: down.server };
-  // Resets are part of the tests: an 'error' on any of the four sockets must never crash the test process.
-  for (const s of [line.producer, line.a, line.b, line.consumer]) s.on('error', () => {});
+  // Resets are part of the tests: an 'error' on the test's own two sockets must never crash the
+  // test process. The relay's sockets a and b get their guard only after relay() has had the chance
+  // to add its own listeners (see startRelay), so that the guard cannot hide a missing one.
+  for (const s of [line.producer, line.consumer]) s.on('error', () => {});
   return line;
 }
 
+/** The relay's sockets that had no 'error' listener of the relay's own once relay() returned. */
+const withoutErrorListener = new WeakMap<Line, string[]>();
+
 /** Start the learner's relay on a line. */
 function startRelay(line: Line): Relay {
-  const r = relay(line.a, line.b);
+  let r: Relay;
+  try {
+    r = relay(line.a, line.b);
+  } finally {
+    withoutErrorListener.set(
+      line,
+      (['a', 'b'] as const).filter((name) => line[name].listenerCount('error') === 0),
+    );
+    // Now the guard: a failure in one test must not crash the whole test process.
+    for (const s of [line.a, line.b]) s.on('error', () => {});
+  }
   check(r && typeof r.stats === 'function', {
     did: `relay(a, b) returned ${String(r)}`,
     expected: 'an object with a stats() method: { stats: () => ({ aToB, bToA, buffered }) }',
     lesson: see('The exercise'),
   });
   return r;
+}
+
+/** The two directions of a line. */
+type Direction = 'a to b' | 'b to a';
+const DIRECTIONS: Direction[] = ['a to b', 'b to a'];
+
+/** One direction of a line: who writes, who reads, and the relay's socket on each side. */
+function sides(line: Line, dir: Direction) {
+  return dir === 'a to b'
+    ? { writer: line.producer, reader: line.consumer, from: line.a, to: line.b, writerName: 'the producer', readerName: 'the consumer', stat: 'aToB' as const }
+    : { writer: line.consumer, reader: line.producer, from: line.b, to: line.a, writerName: 'the consumer', readerName: 'the producer', stat: 'bToA' as const };
+}
+
+/** How many timers are running in this process right now. */
+const runningTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+/** Listener counts of a socket, by event name. */
+function listenerCounts(socket: net.Socket): Map<string | symbol, number> {
+  return new Map(socket.eventNames().map((e) => [e, socket.listenerCount(e)]));
+}
+
+/** Events whose listener count grew by more than `slack` from `before` to now, as "'drain' on b: 1 -> 700". */
+function listenersGrown(line: Line, before: { a: Map<string | symbol, number>; b: Map<string | symbol, number> }, slack: number): string[] {
+  const grown: string[] = [];
+  for (const name of ['a', 'b'] as const) {
+    for (const [event, n] of listenerCounts(line[name])) {
+      const was = before[name].get(event) ?? 0;
+      if (n > was + slack) grown.push(`'${String(event)}' on ${name}: ${was} -> ${n}`);
+    }
+  }
+  return grown;
 }
 
 /** What the relay's two sockets hold, read by the test itself. */
@@ -306,7 +354,7 @@ class Sampler {
   maxExternal = 0;
   /** What stats() threw, if it ever did. */
   statsError: unknown;
-  over: { value: number; atMs: number; moved: number; consumerPaused: boolean } | undefined;
+  over: { value: number; atMs: number; moved: number; readerPaused: boolean } | undefined;
   private readonly t0 = performance.now();
   private readonly external0 = process.memoryUsage().arrayBuffers;
 
@@ -315,6 +363,8 @@ class Sampler {
     private readonly r: Relay,
     private readonly moved: () => number,
     private readonly onOver: () => void,
+    /** The socket of the slow reader, for messages. */
+    private readonly reader: net.Socket = line.consumer,
   ) {
     const timer = setInterval(() => {
       this.sample();
@@ -345,7 +395,7 @@ class Sampler {
       this.maxMoved = this.moved();
     }
     if (value > BOUND) {
-      this.over = { value, atMs: performance.now() - this.t0, moved: this.moved(), consumerPaused: this.line.consumer.isPaused() };
+      this.over = { value, atMs: performance.now() - this.t0, moved: this.moved(), readerPaused: this.reader.isPaused() };
       this.onOver();
     }
   }
@@ -404,6 +454,9 @@ class Logged {
   close(): void {
     this.note('s.close()', () => this.s.close());
   }
+  error(reason: Error): void {
+    this.note(`s.error(new Error(${JSON.stringify(reason.message)}))`, () => this.s.error(reason));
+  }
 
   private note<T>(call: string, fn: () => T): T {
     try {
@@ -434,6 +487,65 @@ function checkStep(cond: boolean, l: Logged, did: string, expected: string, head
   check(cond, () => ({ did: `${did}\n  after this script:\n${l.script()}`, expected, lesson: see(heading), extra }));
 }
 
+/** Everything a ByteStream shows of its state, as the tests compare it. */
+interface StreamState {
+  bytesPushed: number;
+  bytesPopped: number;
+  bytesBuffered: number;
+  availableCapacity: number;
+  isClosed: boolean;
+  isFinished: boolean;
+  errored: Error | undefined;
+}
+
+/** Read every getter of `s`; a getter that throws is reported as such. */
+function stateOf(s: ByteStream): Record<keyof StreamState, unknown> {
+  const read = (get: () => unknown) => {
+    try {
+      return get();
+    } catch (e) {
+      return `(${thrown(e)})`;
+    }
+  };
+  return {
+    bytesPushed: read(() => s.bytesPushed),
+    bytesPopped: read(() => s.bytesPopped),
+    bytesBuffered: read(() => s.bytesBuffered),
+    availableCapacity: read(() => s.availableCapacity),
+    isClosed: read(() => s.isClosed),
+    isFinished: read(() => s.isFinished),
+    errored: read(() => s.errored),
+  };
+}
+
+/** Fail with the script unless every getter of the stream shows `want`. */
+function checkState(l: Logged, want: StreamState, heading: string, why: string): void {
+  const got = stateOf(l.s);
+  const show = (v: unknown) => (v instanceof Error ? `Error("${v.message}")` : String(v));
+  const wrong = (Object.keys(want) as (keyof StreamState)[]).filter((k) => !Object.is(got[k], want[k]));
+  checkStep(
+    wrong.length === 0,
+    l,
+    `the stream now shows ${wrong.map((k) => `${k} ${show(got[k])}`).join(', ')}`,
+    `${wrong.map((k) => `${k} ${show(want[k])}`).join(', ')} (${why})`,
+    heading,
+  );
+}
+
+/** The state of a healthy stream of `capacity` bytes after `pushed` and `popped` bytes. */
+function healthy(capacity: number, pushed: number, popped: number, closed = false): StreamState {
+  const buffered = pushed - popped;
+  return {
+    bytesPushed: pushed,
+    bytesPopped: popped,
+    bytesBuffered: buffered,
+    availableCapacity: capacity - buffered,
+    isClosed: closed,
+    isFinished: closed && buffered === 0,
+    errored: undefined,
+  };
+}
+
 /** The error `fn` throws, or undefined. */
 function errorOf(fn: () => unknown): unknown {
   try {
@@ -445,19 +557,22 @@ function errorOf(fn: () => unknown): unknown {
 }
 
 describe('the bounded byte stream (exercise.ts)', () => {
-  it('refuses a capacity that is not a whole number from 1 up', () => {
+  it('refuses a capacity that is not a whole number from 1 to MAX_CAPACITY', () => {
     const problems: string[] = [];
-    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+    for (const bad of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, MAX_CAPACITY + 1]) {
       const e = errorOf(() => new ByteStream(bad));
-      if (!(e instanceof BadCapacityError) || e.code !== 'ERR_BAD_CAPACITY') {
-        problems.push(`new ByteStream(${bad}) ${e === undefined ? 'was accepted' : thrown(e)}`);
+      if (!(e instanceof BadCapacityError) || !(e instanceof ByteStreamError) || e.code !== 'ERR_BAD_CAPACITY' || !Object.is(e.capacity, bad)) {
+        problems.push(`new ByteStream(${bad}) ${e === undefined ? 'was accepted' : `${thrown(e)} with capacity ${String((e as BadCapacityError).capacity)}`}`);
       }
     }
-    const one = errorOf(() => new ByteStream(1));
-    if (one !== undefined) problems.push(`new ByteStream(1) ${thrown(one)}`);
+    // The bounds themselves are allowed. A Uint8Array of MAX_CAPACITY bytes costs no real memory until it is written.
+    for (const good of [1, MAX_CAPACITY]) {
+      const e = errorOf(() => new ByteStream(good).push(seq(0, 2)));
+      if (e !== undefined) problems.push(`new ByteStream(${good}) ${thrown(e)}`);
+    }
     check(problems.length === 0, {
       did: problems.join('; '),
-      expected: 'BadCapacityError (code ERR_BAD_CAPACITY) for 0, negatives, fractions, NaN and Infinity; a stream for 1',
+      expected: `BadCapacityError (code ERR_BAD_CAPACITY, capacity the rejected value) for 0, negatives, fractions, NaN, Infinity and MAX_CAPACITY + 1; a working stream for 1 and for MAX_CAPACITY (${MAX_CAPACITY})`,
       lesson: see('A bounded byte stream'),
     });
   });
@@ -511,7 +626,7 @@ describe('the bounded byte stream (exercise.ts)', () => {
     const peeked = l.peek();
     const want = seq(4, 5);
     checkStep(took === 4 && same(peeked, want), l, `push returned ${took}, then peek() returned ${hex(peeked)}`, `4, then ${hex(want)}: the oldest byte first, across the wrap`, 'A bounded byte stream');
-    const two = l.read(2);
+    const two = Uint8Array.from(l.read(2)); // copied at once: whether read() hands out copies is another test
     l.push(seq(9, 2));
     const out = l.read();
     checkStep(
@@ -642,6 +757,145 @@ describe('the bounded byte stream (exercise.ts)', () => {
       'End of input and errors',
     );
   });
+
+  it('shows the right counters and flags after every step of a script', () => {
+    const A = 'A bounded byte stream';
+    const E = 'End of input and errors';
+    const l = new Logged(6);
+    check(l.s.capacity === 6, { did: `new ByteStream(6).capacity is ${String(l.s.capacity)}`, expected: '6', lesson: see('The exercise') });
+    checkState(l, healthy(6, 0, 0), A, 'a new stream is empty, open and healthy');
+    const steps: [() => unknown, unknown, StreamState, string, string][] = [
+      [() => l.push(new Uint8Array(0)), 0, healthy(6, 0, 0), 'pushing nothing takes nothing', A],
+      [() => l.push(seq(1, 4)), 4, healthy(6, 4, 0), 'all 4 bytes fit', A],
+      [() => l.peek(0), seq(0, 0), healthy(6, 4, 0), 'peek(0) looks at nothing', A],
+      [() => l.pop(0), 0, healthy(6, 4, 0), 'pop(0) removes nothing', A],
+      [() => l.read(0), seq(0, 0), healthy(6, 4, 0), 'read(0) takes nothing', A],
+      [() => l.read(3), seq(1, 3), healthy(6, 4, 3), 'read(3) takes the 3 oldest bytes', A],
+      [() => l.push(seq(5, 7)), 5, healthy(6, 9, 3), 'only 5 of the 7 bytes fit: 1 byte is still buffered', A],
+      [() => l.push(seq(10, 1)), 0, healthy(6, 9, 3), 'a full stream takes nothing', A],
+      [() => l.peek(), seq(4, 6), healthy(6, 9, 3), 'peek() shows all 6 buffered bytes, oldest first, across the end of the ring, and removes none', A],
+      [() => l.pop(2), 2, healthy(6, 9, 5), 'pop(2) removes 2 bytes', A],
+      [() => l.pop(100), 4, healthy(6, 9, 9), 'pop(100) removes only the 4 bytes there are, and says so', A],
+      [() => l.read(), seq(0, 0), healthy(6, 9, 9), 'an empty stream has nothing to read, and that is not an error', A],
+      [() => l.pop(5), 0, healthy(6, 9, 9), 'pop on an empty stream removes nothing', A],
+      [() => l.push(seq(10, 3)), 3, healthy(6, 12, 9), 'an empty stream has room for all 3', A],
+      [() => l.close(), undefined, healthy(6, 12, 9, true), 'closed, but 3 bytes still wait for the reader: not finished', E],
+      [() => l.close(), undefined, healthy(6, 12, 9, true), 'closing twice is harmless', E],
+      [() => l.read(2), seq(10, 2), healthy(6, 12, 11, true), 'the reader still gets the bytes pushed before close(); 1 is left', E],
+      [() => l.peek(), seq(12, 1), healthy(6, 12, 11, true), 'peek removes nothing, so the stream is not finished yet', E],
+      [() => l.read(), seq(12, 1), healthy(6, 12, 12, true), 'the last byte is read: now the stream is finished', E],
+      [() => l.read(), seq(0, 0), healthy(6, 12, 12, true), 'reading a finished stream gives no bytes, and no error', E],
+      [() => l.pop(1), 0, healthy(6, 12, 12, true), 'popping a finished stream removes nothing, and no error', E],
+    ];
+    for (const [run, want, state, why, heading] of steps) {
+      let got: unknown;
+      try {
+        got = run();
+      } catch (e) {
+        checkStep(false, l, `the last call ${thrown(e)}`, `it returns normally: ${why}`, heading);
+      }
+      const ok = want instanceof Uint8Array ? got instanceof Uint8Array && same(got, want) : Object.is(got, want);
+      const show = (v: unknown) => (v instanceof Uint8Array ? hex(v) : String(v));
+      checkStep(ok, l, `the last call returned ${show(got)}`, `${show(want)}: ${why}`, heading);
+      checkState(l, state, heading, why);
+    }
+    const e = errorOf(() => l.push(seq(0, 1)));
+    checkStep(
+      e instanceof StreamClosedError && e.code === 'ERR_STREAM_CLOSED' && e instanceof ByteStreamError,
+      l,
+      `push after close() ${e === undefined ? 'returned normally' : thrown(e)}`,
+      'StreamClosedError, code ERR_STREAM_CLOSED',
+      E,
+    );
+    checkState(l, healthy(6, 12, 12, true), E, 'a refused push changes nothing');
+    // A stream closed while empty is finished at once.
+    const empty = new Logged(4);
+    empty.close();
+    checkState(empty, healthy(4, 0, 0, true), E, 'closed with nothing buffered: the reader is at the end at once');
+  });
+
+  it('a failed stream refuses every operation on both sides, with the first reason', () => {
+    const E = 'End of input and errors';
+    const operations: [string, (s: Logged) => unknown][] = [
+      ['push', (s) => s.push(seq(0, 1))],
+      ['push of nothing', (s) => s.push(new Uint8Array(0))],
+      ['peek', (s) => s.peek()],
+      ['pop', (s) => s.pop(1)],
+      ['read', (s) => s.read()],
+      ['close', (s) => s.close()],
+    ];
+    // Failed with bytes buffered, after close(), and on an empty stream: every operation throws StreamErroredError.
+    const setups: [string, (s: Logged) => void][] = [
+      ['with 3 bytes buffered', (s) => void s.push(seq(0, 3))],
+      ['after close(), with 2 bytes still buffered', (s) => (s.push(seq(0, 2)), s.close())],
+      ['while empty', () => {}],
+    ];
+    for (const [when, setup] of setups) {
+      for (const [name, op] of operations) {
+        const l = new Logged(4);
+        setup(l);
+        checkStep(l.s.errored === undefined, l, `errored is ${String(l.s.errored)} before any error()`, 'undefined while the stream is healthy', E);
+        const first = new Error('the first failure');
+        l.error(first);
+        const again = errorOf(() => l.error(new Error('a later failure')));
+        const e = errorOf(() => op(l));
+        checkStep(
+          again === undefined && e instanceof StreamErroredError && e instanceof ByteStreamError && e.code === 'ERR_STREAM_ERRORED' && e.reason === first && l.s.errored === first,
+          l,
+          `${again === undefined ? '' : `a second error() ${thrown(again)}; `}${name} on a stream that failed ${when} ${e === undefined ? 'returned normally' : thrown(e)}; errored is ${String(l.s.errored?.message)}`,
+          `StreamErroredError (code ERR_STREAM_ERRORED) whose reason is the first error passed to error(), and errored the same error: after a failure nothing is trusted, not even the bytes buffered before it`,
+          E,
+        );
+      }
+    }
+  });
+
+  it('copies the bytes it is given, and hands out copies', () => {
+    const A = 'A bounded byte stream';
+    // A view into the middle of a bigger buffer: only the view's bytes belong to the push.
+    const big = seq(0x80, 64);
+    const l = new Logged(8);
+    const took = l.push(big.subarray(10, 15));
+    const first = l.peek();
+    checkStep(
+      took === 5 && same(first, big.subarray(10, 15)),
+      l,
+      `push of a 5-byte view starting at offset 10 of a 64-byte buffer returned ${took}, then peek() returned ${hex(first)}`,
+      `5, then the view's own bytes ${hex(big.subarray(10, 15))}: a Uint8Array may be a window into a larger buffer (data.byteOffset, data.length), so copy data itself, never data.buffer`,
+      A,
+    );
+    // A partial push from a view, across the end of the ring.
+    l.read(4);
+    const took2 = l.push(big.subarray(40, 50));
+    const after = l.read();
+    const want = Uint8Array.from([...big.subarray(14, 15), ...big.subarray(40, 47)]);
+    checkStep(took2 === 7 && same(after, want), l, `push of a 10-byte view at offset 40 returned ${took2}, then read() returned ${hex(after)}`, `7, then ${hex(want)}`, A);
+    // The writer reuses its buffer at once: the stream must already hold its own copy.
+    const buf = seq(0xf0, 6);
+    l.push(buf);
+    buf.fill(0);
+    const kept = l.peek();
+    checkStep(same(kept, seq(0xf0, 6)), l, `after push(buf), the writer overwrote buf with zeros; peek() then returned ${hex(kept)}`, `${hex(seq(0xf0, 6))}: push copies the bytes, the caller's buffer is its own again when push returns`, A);
+    // What peek and read return belongs to the caller: changing it changes nothing in the stream,
+    // and later pushes, which reuse the same place in the ring, do not change it either.
+    kept.fill(0xaa);
+    const again = l.peek();
+    checkStep(same(again, seq(0xf0, 6)), l, `the reader wrote 0xaa into the array peek() returned; the next peek() returned ${hex(again)}`, `${hex(seq(0xf0, 6))}: peek returns a copy, never a view of the stream's own storage`, A);
+    // Once across the end of the ring, once not: the bytes read() handed out never change.
+    const taken = l.read(6);
+    l.push(seq(0x10, 8));
+    const m = new Logged(8);
+    m.push(seq(0xf0, 6));
+    const plain = m.read(6);
+    m.push(seq(0x10, 8));
+    checkStep(
+      same(taken, seq(0xf0, 6)) && same(plain, seq(0xf0, 6)),
+      same(plain, seq(0xf0, 6)) ? l : m,
+      `read(6) returned an array that, after the stream was filled again, holds ${hex(same(plain, seq(0xf0, 6)) ? taken : plain)}`,
+      `${hex(seq(0xf0, 6))} still: read returns a copy, so new bytes in the ring never change bytes already handed out`,
+      A,
+    );
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -650,98 +904,159 @@ describe('the bounded byte stream (exercise.ts)', () => {
 
 describe('the relay: ends and errors (relay.ts)', () => {
   it("passes each side's end on and keeps the other direction open (half-close)", async () => {
-    const line = await openLine();
-    const transcript = new Transcript({ out: 'producer', inn: 'consumer, via your relay' });
-    tapSocket(line.producer, transcript);
-    startRelay(line);
-    const request = 'hello from the producer, and that is all I will send\n';
-    const reply = 'heard you; here is my answer after your end\n';
-    const atConsumer = new Sink(line.consumer, undefined);
-    const parts: Buffer[] = [];
-    line.consumer.on('data', (d: Buffer) => parts.push(d));
-    line.producer.write(request);
-    line.producer.end();
-    transcript.note('producer ended its side (FIN)');
-    try {
-      await within(atConsumer.done, 2_000, "the producer's end reaching the consumer");
-    } catch (err) {
-      fail({
-        did: `${atConsumer.summary('the consumer')} 2 s after the producer sent ${request.length} bytes and ended its side`,
-        expected: "the bytes, then the end: when a emits 'end', call b.end() (it sends the FIN after the bytes still queued)",
+    for (const dir of DIRECTIONS) {
+      const line = await openLine();
+      const { writer, reader, writerName, readerName } = sides(line, dir);
+      const transcript = new Transcript({ out: writerName, inn: `${readerName}, via your relay` });
+      tapSocket(writer, transcript);
+      const timersBefore = runningTimers();
+      startRelay(line);
+      const request = `hello from ${writerName}, and that is all I will send\n`;
+      const reply = 'heard you; here is my answer after your end\n';
+      const atReader = new Sink(reader, undefined);
+      const parts: Buffer[] = [];
+      reader.on('data', (d: Buffer) => parts.push(d));
+      writer.write(request);
+      writer.end();
+      transcript.note(`${writerName} ended its side (FIN)`);
+      try {
+        await within(atReader.done, 2_000, `the end of ${writerName} reaching ${readerName}`);
+      } catch (err) {
+        fail({
+          did: `${atReader.summary(readerName)} 2 s after ${writerName} sent ${request.length} bytes and ended its side (${dir})`,
+          expected: "the bytes, then the end: when one socket emits 'end', call end() on the other (it sends the FIN after the bytes still queued)",
+          lesson: see('Ending: FIN, flush, half-close'),
+          transcript,
+          extra: String((err as Error).message),
+        });
+      }
+      const got = Buffer.concat(parts).toString();
+      check(got === request && atReader.ended, {
+        did: `${atReader.summary(readerName)}: ${JSON.stringify(got)} (${dir})`,
+        expected: `${JSON.stringify(request)}, then a clean end`,
         lesson: see('Ending: FIN, flush, half-close'),
         transcript,
-        extra: String((err as Error).message),
+      });
+      // The other direction is still open: the reader answers after the writer's end.
+      const atWriter = new Sink(writer, undefined);
+      reader.end(reply);
+      try {
+        await within(atWriter.done, 2_000, `the reply and end of ${readerName} reaching ${writerName}`);
+      } catch {
+        /* reported below */
+      }
+      const back = transcript.receivedBytes().toString();
+      check(back === reply && atWriter.ended, {
+        did: `after its own end, ${atWriter.summary(writerName)}: ${JSON.stringify(back)}`,
+        expected: `${JSON.stringify(reply)}, then a clean end: one side's end closes only its own direction`,
+        lesson: see('Ending: FIN, flush, half-close'),
+        transcript,
+      });
+      await until(
+        () => line.a.destroyed && line.b.destroyed,
+        1_500,
+        "your relay's sockets closing after both ends",
+        'Once both directions have ended and flushed, both sockets close on their own: call end() on each when the other ends.',
+      );
+      // Give a wrongly sent reset the time to arrive, then check that both conversations ended cleanly.
+      await pause(20);
+      const errors = [atReader.errorCode && `${readerName} got ${atReader.errorCode}`, atWriter.errorCode && `${writerName} got ${atWriter.errorCode}`].filter(Boolean);
+      check(errors.length === 0, {
+        did: `after both sides had ended cleanly, ${errors.join(' and ')}`,
+        expected: 'no error on either side: a connection whose two directions both ended and flushed closed cleanly, so there is no failure to pass on',
+        lesson: see('Errors travel too'),
+        transcript,
+      });
+      const timersAfter = runningTimers();
+      check(timersAfter <= timersBefore, {
+        did: `${timersAfter - timersBefore} more timer(s) running in the process after both of your relay's sockets closed than before relay() started`,
+        expected: 'none: once both sockets have closed, the relay has nothing left to do, so nothing of it may keep running (clear every setTimeout/setInterval you start)',
+        lesson: see('The exercise'),
       });
     }
-    const got = Buffer.concat(parts).toString();
-    check(got === request && atConsumer.ended, {
-      did: `${atConsumer.summary('the consumer')}: ${JSON.stringify(got)}`,
-      expected: `${JSON.stringify(request)}, then a clean end`,
-      lesson: see('Ending: FIN, flush, half-close'),
-      transcript,
-    });
-    // The consumer's direction is still open: it answers after the producer's end.
-    const atProducer = new Sink(line.producer, undefined);
-    line.consumer.end(reply);
-    try {
-      await within(atProducer.done, 2_000, "the consumer's reply and end reaching the producer");
-    } catch {
-      /* reported below */
-    }
-    const back = transcript.receivedBytes().toString();
-    check(back === reply && atProducer.ended, {
-      did: `after its own end, ${atProducer.summary('the producer')}: ${JSON.stringify(back)}`,
-      expected: `${JSON.stringify(reply)}, then a clean end: one side's end closes only its own direction`,
-      lesson: see('Ending: FIN, flush, half-close'),
-      transcript,
-    });
-    await until(
-      () => line.a.destroyed && line.b.destroyed,
-      1_500,
-      "your relay's sockets closing after both ends",
-      'Once both directions have ended and flushed, both sockets close on their own: call end() on each when the other ends.',
-    );
   });
 
   it('flushes every buffered byte before passing the end on', async () => {
     const SIZE = 16 * MiB;
-    // b may queue 64 MiB before write() says "full", so the relay reads the producer's end long
-    // before the paused consumer has taken the bytes: when the end arrives, b still holds megabytes.
-    const line = await openLine(64 * MiB);
-    const pattern = new Pattern(seed);
-    let heldAtEnd = -1;
-    // Registered before the relay's own listener, so this runs first: what b holds when a's end arrives.
-    line.a.once('end', () => (heldAtEnd = line.b.writableLength));
-    startRelay(line);
-    const producer = new Producer(line.producer, pattern, SIZE, { end: true });
-    // The consumer does not read until the producer's end has reached the relay (or everything is full).
-    await until(
-      () => heldAtEnd >= 0 || producer.blockedFor() > 50 || line.a.destroyed,
-      4_000,
-      "the producer's end reaching your relay",
-      'Your relay must keep reading a while b accepts writes.',
-    );
-    const sink = new Sink(line.consumer, pattern);
-    try {
-      await within(sink.done, 4_000, 'the consumer reading to the end');
-    } catch {
-      /* reported below */
+    for (const dir of DIRECTIONS) {
+      // The relay's socket towards the reader may queue 64 MiB before write() says "full", so the
+      // relay reads the writer's end long before the paused reader has taken the bytes: when the
+      // end arrives, that socket still holds megabytes.
+      const line = await openLine(dir === 'a to b' ? { b: 64 * MiB } : { a: 64 * MiB });
+      const { writer, reader, from, to, writerName, readerName } = sides(line, dir);
+      const pattern = new Pattern(seed);
+      let heldAtEnd = -1;
+      // Registered before the relay's own listener, so this runs first: what `to` holds when the end arrives.
+      from.once('end', () => (heldAtEnd = to.writableLength));
+      startRelay(line);
+      const producer = new Producer(writer, pattern, SIZE, { end: true });
+      // The reader does not read until the writer's end has reached the relay (or everything is full).
+      await until(
+        () => heldAtEnd >= 0 || producer.blockedFor() > 50 || from.destroyed,
+        4_000,
+        `the end of ${writerName} reaching your relay`,
+        'Your relay must keep reading while the other socket accepts writes.',
+      );
+      const sink = new Sink(reader, pattern);
+      try {
+        await within(sink.done, 4_000, `${readerName} reading to the end`);
+      } catch {
+        /* reported below */
+      }
+      const lost = SIZE - sink.received;
+      check(sink.received === SIZE && sink.ended, () => ({
+        did: `${sink.summary(readerName, SIZE)} (${dir}). When the end of ${writerName} reached your relay, the socket towards ${readerName} still held ${size(Math.max(0, heldAtEnd))}${lost > 0 ? `; ${size(lost)} never arrived` : ''}.`,
+        expected: "every byte, then a clean end: end() queues the FIN behind the bytes already written; destroy() (or closing both sockets on 'end') throws them away",
+        lesson: see('Ending: FIN, flush, half-close'),
+        extra: replayHint(seed),
+      }));
+      check(sink.firstBad < 0, () => ({ did: sink.corruption(readerName)!, expected: 'the bytes in the order they were sent', lesson: see('Ending: FIN, flush, half-close'), extra: replayHint(seed) }));
+      await within(producer.done, 1_000, `${writerName} finishing`);
     }
-    const lost = SIZE - sink.received;
-    check(sink.received === SIZE && sink.ended, () => ({
-      did: `${sink.summary('the consumer', SIZE)}. When the producer's end reached your relay, b still held ${size(Math.max(0, heldAtEnd))} for the consumer${lost > 0 ? `; ${size(lost)} never arrived` : ''}.`,
-      expected: "every byte, then a clean end: b.end() queues the FIN behind the bytes already written; destroy() (or closing b on 'end') throws them away",
-      lesson: see('Ending: FIN, flush, half-close'),
-      extra: replayHint(seed),
-    }));
-    check(sink.firstBad < 0, () => ({ did: sink.corruption('the consumer')!, expected: 'the bytes in the order they were sent', lesson: see('Ending: FIN, flush, half-close'), extra: replayHint(seed) }));
-    await within(producer.done, 1_000, 'the producer finishing');
+  });
+
+  it('lets the other socket finish its bytes when one socket has closed cleanly', async () => {
+    const SIZE = 16 * MiB;
+    for (const dir of DIRECTIONS) {
+      // As in the flush test, the relay's socket towards the reader may queue 64 MiB.
+      const line = await openLine(dir === 'a to b' ? { b: 64 * MiB } : { a: 64 * MiB });
+      const { writer, reader, from, to, writerName, readerName } = sides(line, dir);
+      const pattern = new Pattern(seed);
+      startRelay(line);
+      // The reader ends its own side at once but does not read yet; the writer sends everything and ends.
+      reader.pause();
+      reader.end();
+      const producer = new Producer(writer, pattern, SIZE, { end: true });
+      // Both directions of `from` are now done: it closes cleanly, while `to` still holds megabytes for the reader.
+      const closed = await eventually(() => from.destroyed || to.destroyed, 4_000);
+      const heldThen = to.writableLength;
+      const sink = new Sink(reader, pattern);
+      reader.resume();
+      try {
+        await within(sink.done, 4_000, `${readerName} reading to the end`);
+      } catch {
+        /* reported below */
+      }
+      check(closed && sink.received === SIZE && sink.ended && sink.firstBad < 0, () => ({
+        did: `${readerName} ended its side at once and read nothing until the relay's socket on the side of ${writerName} had closed (${dir}); that socket ${from.destroyed ? 'closed' : 'did not close'}, the socket towards ${readerName} then held ${size(heldThen)}, and ${sink.summary(readerName, SIZE)}${sink.firstBad >= 0 ? `; ${sink.corruption(readerName)}` : ''}`,
+        expected: "every byte, then a clean end: one socket's clean close (both of its directions ended and flushed) is no failure, and the other socket still owes its reader the bytes it queued. Never destroy or reset it on a clean 'close'.",
+        lesson: see('Errors travel too'),
+        extra: replayHint(seed),
+      }));
+      await within(producer.done, 1_000, `${writerName} finishing`);
+    }
   });
 
   it('passes a reset on as a reset, never as a clean end, in both directions', async () => {
     for (const dir of ['producer', 'consumer'] as const) {
       const line = await openLine();
       startRelay(line);
+      const unguarded = withoutErrorListener.get(line) ?? [];
+      check(unguarded.length === 0, {
+        did: `after relay(a, b) returned, ${unguarded.join(' and ')} had no 'error' listener: the reset this test is about to cause would have crashed the whole process (an 'error' event that nobody listens for is thrown)`,
+        expected: "an 'error' listener on both sockets, added by relay() itself",
+        lesson: see('Errors travel too'),
+      });
       const [from, to] = dir === 'producer' ? [line.producer, line.consumer] : [line.consumer, line.producer];
       const names = dir === 'producer' ? ['the producer', 'the consumer'] : ['the consumer', 'the producer'];
       const far = new Sink(to, undefined);
@@ -769,77 +1084,168 @@ describe('the relay: ends and errors (relay.ts)', () => {
       });
     }
   });
+  it('takes a socket that closes without a clean end for a failure, and resets the other', async () => {
+    for (const dir of DIRECTIONS) {
+      // 1. The program around the relay destroys one socket in mid-stream (a timeout, a shutdown):
+      //    no 'error', and no 'end' either.
+      const line = await openLine();
+      const { writer, reader, from, to, writerName, readerName } = sides(line, dir);
+      startRelay(line);
+      const far = new Sink(reader, undefined);
+      writer.write(Buffer.alloc(KiB, 0x62));
+      await until(() => far.received === KiB, 2_000, `1 KiB from ${writerName} reaching ${readerName} (${dir})`);
+      from.destroy();
+      try {
+        await within(far.done, 2_000, `${readerName} hearing that the line was cut`);
+      } catch {
+        /* reported below */
+      }
+      check(far.closed && !far.ended && to.destroyed, {
+        did: `the relay's socket on the side of ${writerName} was destroyed (no error, no end) in mid-stream; after that, ${far.summary(readerName)}, and the relay's other socket is ${to.destroyed ? 'destroyed' : 'still open'}`,
+        expected: `${readerName} sees its connection reset: a socket that closes before its 'end' is a failure, even with hadError false. Listen for 'close', not only 'error'.`,
+        lesson: see('Errors travel too'),
+      });
+      // 2. The writer ends its side, its FIN goes through, and then its socket is destroyed while the
+      //    other direction is still open: that direction was cut off before it finished.
+      const line2 = await openLine();
+      const two = sides(line2, dir);
+      startRelay(line2);
+      const far2 = new Sink(two.reader, undefined);
+      two.writer.end('last words');
+      await within(far2.done, 2_000, `the end of ${two.writerName} reaching ${two.readerName} (${dir})`);
+      two.from.destroy();
+      const cut = await eventually(() => two.to.destroyed, 1_500);
+      check(cut, {
+        did: `${two.writerName} ended its side, which reached ${two.readerName}; then the relay's socket on the side of ${two.writerName} was destroyed before ${two.readerName} had ended its own direction. 1.5 s later the relay's other socket is still open, so ${two.readerName} would go on talking into nothing.`,
+        expected: "a reset of the other socket: a socket closed cleanly only if it emitted 'end' (readableEnded) and flushed its own writes (writableFinished); here its writing side never finished",
+        lesson: see('Errors travel too'),
+      });
+      // 3. The other way round: the reader ends its side first (so the writer's socket has finished
+      //    writing), and then the writer's socket is destroyed before the writer ended.
+      const line3 = await openLine();
+      const three = sides(line3, dir);
+      startRelay(line3);
+      const back3 = new Sink(three.writer, undefined);
+      const far3 = new Sink(three.reader, undefined);
+      three.reader.end();
+      await within(back3.done, 2_000, `the end of ${three.readerName} reaching ${three.writerName} (${dir})`);
+      three.writer.write(Buffer.alloc(KiB, 0x63));
+      await until(() => far3.received === KiB, 2_000, `1 KiB from ${three.writerName} reaching ${three.readerName} (${dir})`);
+      three.from.destroy();
+      try {
+        await within(far3.done, 2_000, `${three.readerName} hearing that the line was cut`);
+      } catch {
+        /* reported below */
+      }
+      check(far3.closed && !far3.ended, {
+        did: `${three.readerName} ended its side, and the relay passed that on; ${three.writerName} was still sending when the relay's socket on its side was destroyed (no error, no end). After that, ${far3.summary(three.readerName)}`,
+        expected: `${three.readerName} sees its connection reset: that socket had finished writing, but it never emitted 'end', so its stream was cut off (clean means readableEnded and writableFinished, both)`,
+        lesson: see('Errors travel too'),
+      });
+    }
+  });
 });
 
-describe('the relay under load: bounded memory', () => {
-  it(`keeps its buffered bytes under ${BOUND / MiB} MiB while moving ${TOTAL / MiB} MiB to a consumer that keeps stopping`, async () => {
-    const line = await openLine();
-    const pattern = new Pattern(seed);
-    const r = startRelay(line);
-    let stop: () => void = () => {};
-    const stopped = new Promise<void>((resolve) => (stop = resolve));
-    let producer: Producer | undefined;
-    let nextPause = PAUSE_EVERY;
-    const sink = new Sink(line.consumer, pattern, () => {
-      sampler.sample();
-      if (sink.received < nextPause || sink.received >= TOTAL) return;
-      // The slow consumer: stop reading until the whole line has backed up to the producer.
-      nextPause += PAUSE_EVERY;
-      line.consumer.pause();
-      const since = performance.now();
-      const poll = setInterval(() => {
-        const now = performance.now();
-        const gap = (producer?.sent ?? 0) - sink.received;
-        if ((producer?.blockedFor(now) ?? 0) >= BLOCKED_MS || gap >= MAX_GAP || now - since >= MAX_PAUSE_MS || sampler.over) {
-          clearInterval(poll);
-          line.consumer.resume();
-        }
-      }, 2);
-      track(poll, 'the slow consumer');
-    });
-    const sampler: Sampler = new Sampler(line, r, () => sink.received, () => {
+/**
+ * The load test, in one direction: the writer sends `total` bytes as fast as it can, and the reader
+ * stops reading each time `pauseEvery` more bytes have arrived, until the whole line has backed up.
+ */
+async function loadTest(dir: Direction, total: number, pauseEvery: number, deadlineMs: number): Promise<void> {
+  const line = await openLine();
+  const { writer, reader, writerName, readerName, stat } = sides(line, dir);
+  const pattern = new Pattern(seed);
+  const r = startRelay(line);
+  const listenersBefore = { a: listenerCounts(line.a), b: listenerCounts(line.b) };
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let producer: Producer | undefined;
+  let nextPause = pauseEvery;
+  let pauses = 0;
+  const sink = new Sink(reader, pattern, () => {
+    sampler.sample();
+    if (sink.received < nextPause || sink.received >= total) return;
+    // The slow reader: stop reading until the whole line has backed up to the writer.
+    nextPause += pauseEvery;
+    pauses++;
+    reader.pause();
+    const since = performance.now();
+    const poll = setInterval(() => {
+      const now = performance.now();
+      const gap = (producer?.sent ?? 0) - sink.received;
+      // The writer has written its last chunk and is not waiting: nothing more can back up.
+      const allSent = (producer?.sent ?? 0) >= total && producer?.blockedFor(now) === 0 && now - since >= BLOCKED_MS;
+      if ((producer?.blockedFor(now) ?? 0) >= BLOCKED_MS || allSent || gap >= MAX_GAP || now - since >= MAX_PAUSE_MS || sampler.over) {
+        clearInterval(poll);
+        reader.resume();
+      }
+    }, 2);
+    track(poll, `the slow reader (${readerName})`);
+  });
+  const sampler: Sampler = new Sampler(
+    line,
+    r,
+    () => sink.received,
+    () => {
       // Over the bound: stop the transfer at once, the verdict is in.
       line.producer.destroy();
       line.consumer.destroy();
       stop();
-    });
-    producer = new Producer(line.producer, pattern, TOTAL, { end: true, onBlocked: () => sampler.sample() });
-    try {
-      await within(Promise.race([sink.done, stopped]), TRANSFER_MS, `moving ${size(TOTAL)} through your relay`);
-    } catch (err) {
-      if (!(err instanceof DeadlineError)) throw err;
-      const idle = performance.now() - sink.lastDataAt;
-      fail({
-        did: `after ${secs(TRANSFER_MS)} the producer had written ${size(producer.sent)} and ${sink.summary('the consumer', TOTAL)}${idle > 500 ? `; nothing had arrived for the last ${secs(idle)}` : ''}; your relay held ${size(socketsHold(line))} in its sockets (stats().buffered: ${size(r.stats().buffered)})`,
-        expected: `all ${size(TOTAL)} within ${secs(TRANSFER_MS)} (about one second on an idle machine)`,
-        lesson: see("write() returns false: wait for 'drain'"),
-        extra: `If the numbers stopped moving, your relay paused a socket and never resumed it: resume the socket you read from on the 'drain' of the socket you write to. Sampler: ${sampler.report()}`,
-      });
-    }
-    const over = sampler.over;
-    check(!over, () => ({
-      did: `your relay held ${size(over!.value)} at ${secs(over!.atMs)} into the transfer, after ${size(over!.moved)} had reached the consumer; the bound is ${size(BOUND)}. ${over!.consumerPaused ? 'The consumer had stopped reading for a moment' : 'The consumer was reading more slowly than the producer wrote'}, and what your relay read beyond what it could pass on piled up in memory.`,
-      expected: `at most ${size(BOUND)} at every sample: when write() returns false, pause() the socket you read from until the other one emits 'drain'. A queue of your own does not help: it grows just the same.`,
+    },
+    reader,
+  );
+  producer = new Producer(writer, pattern, total, { end: true, onBlocked: () => sampler.sample() });
+  try {
+    await within(Promise.race([sink.done, stopped]), deadlineMs, `moving ${size(total)} through your relay (${dir})`);
+  } catch (err) {
+    if (!(err instanceof DeadlineError)) throw err;
+    const idle = performance.now() - sink.lastDataAt;
+    fail({
+      did: `after ${secs(deadlineMs)}, ${writerName} had written ${size(producer.sent)} and ${sink.summary(readerName, total)}${idle > 500 ? `; nothing had arrived for the last ${secs(idle)}` : ''}; your relay held ${size(socketsHold(line))} in its sockets (stats().buffered: ${size(r.stats().buffered)})`,
+      expected: `all ${size(total)} within ${secs(deadlineMs)} (a fraction of that on an idle machine)`,
       lesson: see("write() returns false: wait for 'drain'"),
-      extra: `Sampler: ${sampler.report()}`,
-    }));
-    check(sink.received === TOTAL && sink.ended && sink.firstBad < 0, () => ({
-      did: `${sink.summary('the consumer', TOTAL)}${sink.firstBad >= 0 ? `; ${sink.corruption('the consumer')}` : ''}`,
-      expected: `all ${size(TOTAL)} in order, then a clean end`,
-      lesson: see('The exercise'),
-      extra: replayHint(seed),
-    }));
-    check(sampler.statsError === undefined, () => ({
-      did: `stats() ${thrown(sampler.statsError)} during the transfer`,
-      expected: 'stats() to answer at any moment: { aToB, bToA, buffered }',
-      lesson: see('The exercise'),
-    }));
-    const stats = r.stats();
-    check(stats.aToB === TOTAL && sampler.underReported === 0, () => ({
-      did: `stats() said aToB = ${stats.aToB}${sampler.underReported ? `, and once buffered = ${sampler.underReportedAt.reported} while the relay's sockets held ${sampler.underReportedAt.held}` : ''}`,
-      expected: `aToB = ${TOTAL}, and buffered never below readableLength + writableLength of both sockets (plus any queue of your own)`,
-      lesson: see('The exercise'),
-    }));
+      extra: `If the numbers stopped moving, your relay paused a socket and never resumed it: resume the socket you read from on the 'drain' of the socket you write to. Sampler: ${sampler.report()}`,
+    });
+  }
+  const over = sampler.over;
+  check(!over, () => ({
+    did: `your relay held ${size(over!.value)} at ${secs(over!.atMs)} into the transfer (${dir}), after ${size(over!.moved)} had reached ${readerName}; the bound is ${size(BOUND)}. ${over!.readerPaused ? `${cap(readerName)} had stopped reading for a moment` : `${cap(readerName)} was reading more slowly than ${writerName} wrote`}, and what your relay read beyond what it could pass on piled up in memory.`,
+    expected: `at most ${size(BOUND)} at every sample, in each direction: when write() returns false, pause() the socket you read from until the other one emits 'drain'. A queue of your own does not help: it grows just the same.`,
+    lesson: see("write() returns false: wait for 'drain'"),
+    extra: `Sampler: ${sampler.report()}`,
+  }));
+  check(sink.received === total && sink.ended && sink.firstBad < 0, () => ({
+    did: `${sink.summary(readerName, total)}${sink.firstBad >= 0 ? `; ${sink.corruption(readerName)}` : ''}`,
+    expected: `all ${size(total)} in order, then a clean end`,
+    lesson: see('The exercise'),
+    extra: replayHint(seed),
+  }));
+  check(sampler.statsError === undefined, () => ({
+    did: `stats() ${thrown(sampler.statsError)} during the transfer`,
+    expected: 'stats() to answer at any moment: { aToB, bToA, buffered }',
+    lesson: see('The exercise'),
+  }));
+  const stats = r.stats();
+  check(stats[stat] === total && sampler.underReported === 0, () => ({
+    did: `stats() said ${stat} = ${stats[stat]}${sampler.underReported ? `, and once buffered = ${sampler.underReportedAt.reported} while the relay's sockets held ${sampler.underReportedAt.held}` : ''}`,
+    expected: `${stat} = ${total}, and buffered never below readableLength + writableLength of both sockets (plus any queue of your own)`,
+    lesson: see('The exercise'),
+  }));
+  // After all those pauses and resumes, the relay has about as many listeners as at its start.
+  const grown = listenersGrown(line, listenersBefore, 2);
+  check(grown.length === 0, () => ({
+    did: `after ${pauses} stops of ${readerName} and ${producer!.blockedCount} waits of ${writerName}, listeners piled up on your relay's sockets: ${grown.join(', ')}`,
+    expected: "about as many listeners as right after relay() returned: add each listener once, when the relay starts (or use once() and let it go), never a new on('drain') each time you pause",
+    lesson: see('Pausing the reader'),
+  }));
+}
+
+describe('the relay under load: bounded memory', () => {
+  it(`keeps its buffered bytes under ${BOUND / MiB} MiB while moving ${TOTAL / MiB} MiB to a consumer that keeps stopping`, async () => {
+    await loadTest('a to b', TOTAL, PAUSE_EVERY, TRANSFER_MS);
+  });
+
+  it(`bounds its memory the other way too: 32 MiB from b to a, with a producer that keeps stopping reading`, async () => {
+    await loadTest('b to a', 32 * MiB, 8 * MiB, 4_000);
   });
 });
 
@@ -903,6 +1309,86 @@ describe('the relay: full duplex', () => {
     check(stats.aToB === SIZE && stats.bToA === SIZE, {
       did: `stats() said aToB = ${stats.aToB}, bToA = ${stats.bToA}`,
       expected: `${SIZE} each way`,
+      lesson: see('The exercise'),
+    });
+  });
+  it('keeps one direction moving while the other is blocked', async () => {
+    const BACK = 4 * MiB;
+    const line = await openLine();
+    const r = startRelay(line);
+    const sampler = new Sampler(line, r, () => 0, () => {
+      line.producer.destroy();
+      line.consumer.destroy();
+    });
+    // a to b backs up: the consumer does not read at all, and the producer writes until it is blocked.
+    line.consumer.pause();
+    const stuck = new Producer(line.producer, new Pattern(seed), 64 * MiB, { end: false, onBlocked: () => sampler.sample() });
+    const blocked = await eventually(() => stuck.blockedFor() >= BLOCKED_MS || !!sampler.over, 3_000);
+    check(!sampler.over, () => ({
+      did: `while the consumer was not reading, your relay held ${size(sampler.over!.value)}; the bound is ${size(BOUND)}`,
+      expected: "the relay stops reading a once b's write() returns false",
+      lesson: see("write() returns false: wait for 'drain'"),
+    }));
+    check(blocked, {
+      did: `the consumer stopped reading, yet 3 s later the producer had written ${size(stuck.sent)} without ever being told to wait for more than a moment`,
+      expected: 'the line backs up to the producer, and its write() returns false',
+      lesson: see("write() returns false: wait for 'drain'"),
+    });
+    // Now the other direction: the consumer talks, the producer listens.
+    const back = new Pattern(seed + 1);
+    const atProducer = new Sink(line.producer, back);
+    const talker = new Producer(line.consumer, back, BACK, { end: true });
+    const outcome = await watchTransfer(() => atProducer.received, () => atProducer.ended || atProducer.closed || !!sampler.over, 1_500, 4_000);
+    check(outcome === 'done' && atProducer.received === BACK && atProducer.ended && atProducer.firstBad < 0 && !sampler.over, () => ({
+      did: `with a to b blocked (the producer waiting for 'drain'), the consumer sent ${size(talker.sent)} the other way and ended; ${atProducer.summary('the producer', BACK)}${outcome === 'stalled' ? ', and nothing moved for 1.5 s' : ''}${atProducer.firstBad >= 0 ? `; ${atProducer.corruption('the producer')}` : ''}${sampler.over ? `; your relay held ${size(sampler.over.value)}` : ''}`,
+      expected: `all ${size(BACK)} and the end: backpressure in one direction pauses only that direction's source. Pause the socket you read from, and resume it only on the 'drain' of the socket you write to.`,
+      lesson: see('Full duplex'),
+      extra: replayHint(seed),
+    }));
+    check(stuck.blockedFor() > 0 && r.stats().bToA === BACK, () => ({
+      did: `afterwards the producer is ${stuck.blockedFor() > 0 ? 'still' : 'no longer'} blocked, and stats().bToA = ${r.stats().bToA}`,
+      expected: `the producer still blocked (the consumer never read), and bToA = ${BACK}`,
+      lesson: see('Full duplex'),
+    }));
+  });
+
+  it('carries every byte value, 0x00 to 0xff, unchanged both ways', async () => {
+    const line = await openLine();
+    const transcript = new Transcript({ out: 'producer', inn: 'consumer, via your relay' });
+    tapSocket(line.producer, transcript);
+    const r = startRelay(line);
+    // Every byte value, high bytes first, and UTF-8 sequences cut in the middle by the writes.
+    const all = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
+    const there = [all.subarray(0, 1), Uint8Array.of(0xe2, 0x82), Uint8Array.of(0xac, 0xc3), Uint8Array.of(0x28, 0xf0, 0x9f), all.subarray(1)];
+    const back = [Uint8Array.of(0xff, 0xfe, 0x00), all, Uint8Array.of(0xed, 0xa0, 0x80, 0xc0, 0x80)];
+    const want = (parts: Uint8Array[]) => Buffer.concat(parts);
+    const atConsumer: Buffer[] = [];
+    const atProducer: Buffer[] = [];
+    line.consumer.on('data', (d: Buffer) => atConsumer.push(d));
+    line.producer.on('data', (d: Buffer) => atProducer.push(d));
+    line.producer.setNoDelay(true);
+    line.consumer.setNoDelay(true);
+    for (let i = 0; i < Math.max(there.length, back.length); i++) {
+      if (there[i]) line.producer.write(there[i]!);
+      if (back[i]) line.consumer.write(back[i]!);
+      await pause(1);
+    }
+    const doneBoth = () => Buffer.concat(atConsumer).length >= want(there).length && Buffer.concat(atProducer).length >= want(back).length;
+    await eventually(doneBoth, 2_000);
+    const gotThere = Buffer.concat(atConsumer);
+    const gotBack = Buffer.concat(atProducer);
+    check(gotThere.equals(want(there)) && gotBack.equals(want(back)), {
+      did: `the consumer got ${hex(gotThere, 12)} (want ${hex(want(there), 12)}); the producer got ${hex(gotBack, 12)} (want ${hex(want(back), 12)})`,
+      expected: "the same bytes, byte for byte: a relay passes on Buffers and never decodes them as text (no setEncoding, no toString: bytes 0x80-0xff are not characters on their own)",
+      lesson: see('The exercise'),
+      transcript,
+    });
+    // Once everything has arrived, the relay holds nothing, and its counters are exact.
+    const idle = await eventually(() => r.stats().buffered === 0, 1_000);
+    const stats = r.stats();
+    check(idle && stats.aToB === want(there).length && stats.bToA === want(back).length, {
+      did: `stats() says aToB = ${stats.aToB}, bToA = ${stats.bToA}, buffered = ${stats.buffered}`,
+      expected: `aToB = ${want(there).length}, bToA = ${want(back).length} (bytes, not characters or chunks), and buffered = 0 once every byte has arrived`,
       lesson: see('The exercise'),
     });
   });

@@ -78,10 +78,11 @@ export class ByteStream {
 
   /**
    * Copy as many bytes of `data` as fit, in order, and return how many that was (0 when full).
-   * The caller keeps the rest. Throws StreamClosedError after `close()`, StreamErroredError after `error()`.
+   * The caller keeps the rest, and may reuse `data` as soon as this returns.
+   * Throws StreamClosedError after `close()`, StreamErroredError after `error()`.
    */
   push(data: Uint8Array): number {
-    // TODO: store min(data.length, availableCapacity) bytes after the buffered ones; return that count.
+    // TODO: copy min(data.length, availableCapacity) bytes of the view `data` in after the buffered ones; return that count.
     return todo(import.meta.url, 'ByteStream.push');
   }
 
@@ -105,9 +106,9 @@ export class ByteStream {
 
   // ----------------------------------------------------------------- reader side
 
-  /** A copy of the next `min(max, bytesBuffered)` bytes, without removing them. Throws StreamErroredError. */
+  /** A copy (a new array) of the next `min(max, bytesBuffered)` bytes, without removing them. Throws StreamErroredError. */
   peek(max = Infinity): Uint8Array {
-    // TODO: copy the oldest bytes out (they may wrap around the end of your storage).
+    // TODO: copy the oldest bytes out into a new array (they may wrap around the end of your storage).
     return todo(import.meta.url, 'ByteStream.peek');
   }
 

@@ -83,7 +83,8 @@ export class ByteStream {
 
   /**
    * Copy as many bytes of `data` as fit, in order, and return how many that was (0 when full).
-   * The caller keeps the rest. Throws StreamClosedError after `close()`, StreamErroredError after `error()`.
+   * The caller keeps the rest, and may reuse `data` as soon as this returns.
+   * Throws StreamClosedError after `close()`, StreamErroredError after `error()`.
    */
   push(data: Uint8Array): number {
     this.#throwIfErrored();
@@ -118,7 +119,7 @@ export class ByteStream {
 
   // ----------------------------------------------------------------- reader side
 
-  /** A copy of the next `min(max, bytesBuffered)` bytes, without removing them. Throws StreamErroredError. */
+  /** A copy (a new array) of the next `min(max, bytesBuffered)` bytes, without removing them. Throws StreamErroredError. */
   peek(max = Infinity): Uint8Array {
     this.#throwIfErrored();
     const n = Math.max(0, Math.min(max, this.bytesBuffered));

@@ -36,7 +36,10 @@ export interface Relay {
  * - End: one side's end (FIN) is passed on after every byte that came before it; the other
  *   direction keeps going (half-close).
  * - Errors: a socket that fails or closes without ending cleanly makes the relay reset the
- *   other socket (RST), so the far side knows its stream was cut off.
+ *   other socket (RST), so the far side knows its stream was cut off. A clean close leaves the
+ *   other socket alone: it may still be sending its last bytes.
+ * - Bytes pass as they are (never decoded as text); listeners are added once, and nothing (no
+ *   timer) keeps running once both sockets have closed.
  */
 export function relay(a: net.Socket, b: net.Socket): Relay {
   const counts = { aToB: 0, bToA: 0 };
