@@ -71,6 +71,12 @@ function referenceSum(data: Uint8Array, initial = 0): number {
   return sum;
 }
 
+/** The test's own pseudo-header bytes: source, destination, zero, protocol, length. */
+function pseudoBytes(source: string, destination: string, protocol: number, length: number): Uint8Array {
+  const quad = (a: string) => a.split('.').map(Number);
+  return Uint8Array.from([...quad(source), ...quad(destination), 0, protocol, length >> 8, length & 0xff]);
+}
+
 /** Copy an IPv4 header region and recompute its checksum, so only the field a test changed is wrong. */
 function withFreshIpChecksum(packet: Uint8Array, headerBytes = 20): Uint8Array {
   const out = packet.slice();
@@ -172,17 +178,30 @@ function describeOutcome(o: Outcome<unknown>): string {
 const isPacketError = (e: unknown, code: P.PacketErrorCode, layer?: P.Layer): boolean =>
   e instanceof P.PacketError && e.code === code && (layer === undefined || e.layer === layer);
 
-/** Run `fn` and require a PacketError with this code (and layer). */
+/** The error class the lesson's table names for each code. */
+const ERROR_CLASS: Record<P.PacketErrorCode, { name: string; cls: new (...args: never[]) => P.PacketError }> = {
+  ERR_PACKET_TRUNCATED: { name: 'TruncatedPacketError', cls: P.TruncatedPacketError },
+  ERR_BAD_CHECKSUM: { name: 'ChecksumError', cls: P.ChecksumError },
+  ERR_BAD_VERSION: { name: 'BadVersionError', cls: P.BadVersionError },
+  ERR_BAD_HEADER_LENGTH: { name: 'BadHeaderLengthError', cls: P.BadHeaderLengthError },
+  ERR_WRONG_PROTOCOL: { name: 'WrongProtocolError', cls: P.WrongProtocolError },
+  ERR_FIELD_RANGE: { name: 'FieldRangeError', cls: P.FieldRangeError },
+};
+
+/** Run `fn` and require the typed error for this code (and layer, and documented fields). */
 function expectPacketError(
   fn: () => unknown,
-  want: { code: P.PacketErrorCode; layer?: P.Layer },
+  want: { code: P.PacketErrorCode; layer?: P.Layer; fields?: Record<string, unknown> },
   ctx: { call: string; input: Uint8Array | string; heading: string; why: string },
 ): void {
   const o = attempt(fn);
-  if (!o.ok && isPacketError(o.error, want.code, want.layer)) return;
+  const { name, cls } = ERROR_CLASS[want.code];
+  const wrongFields = !o.ok && want.fields ? fieldDifferences(want.fields, o.error) : [];
+  if (!o.ok && isPacketError(o.error, want.code, want.layer) && o.error instanceof cls && wrongFields.length === 0) return;
+  const fieldsText = want.fields ? `, with ${Object.entries(want.fields).map(([k, v]) => `${k} ${formatValue(v)}`).join(', ')}` : '';
   fail({
-    did: `${ctx.call} ${describeOutcome(o)}\n  input:${typeof ctx.input === 'string' ? ` ${ctx.input}` : dump(ctx.input)}`,
-    expected: `a PacketError with code ${want.code}${want.layer ? ` and layer '${want.layer}'` : ''}: ${ctx.why}`,
+    did: `${ctx.call} ${describeOutcome(o)}${wrongFields.length ? `\n  its fields:\n${wrongFields.join('\n')}` : ''}\n  input:${typeof ctx.input === 'string' ? ` ${ctx.input}` : dump(ctx.input)}`,
+    expected: `a ${name} (code ${want.code}${want.layer ? `, layer '${want.layer}'` : ''}${fieldsText}): ${ctx.why}`,
     lesson: lesson(ctx.heading),
   });
 }
@@ -232,6 +251,32 @@ function randomTcpFields(rand: () => number): P.TcpFields {
 }
 
 const ROUNDS = 200;
+
+/** `data` copied into a larger buffer at an odd offset, with 0xee filler on both sides. */
+const WINDOW_AT = 37;
+function inWindow(data: Uint8Array): { big: Uint8Array; window: Uint8Array } {
+  const big = new Uint8Array(WINDOW_AT + data.length + 19).fill(0xee);
+  big.set(data, WINDOW_AT);
+  return { big, window: big.subarray(WINDOW_AT, WINDOW_AT + data.length) };
+}
+
+/** Where `payload` sits, for a failure message. */
+function whereIs(payload: Uint8Array, input: Uint8Array): string {
+  return payload.buffer === input.buffer
+    ? `a view at byte ${payload.byteOffset - input.byteOffset} of the input`
+    : 'a copy (its own ArrayBuffer)';
+}
+
+/** A copy of a TCP segment with bytes 16..17 set to the checksum the test computes itself. */
+function withTcpChecksum(segment: Uint8Array, source = ADA, destination = BRAM): Uint8Array {
+  const out = segment.slice();
+  out[16] = 0;
+  out[17] = 0;
+  const c = ~referenceSum(out, referenceSum(pseudoBytes(source, destination, 6, out.length))) & 0xffff;
+  out[16] = c >> 8;
+  out[17] = c & 0xff;
+  return out;
+}
 
 /** XOR masks for one byte: every single-bit flip, all bits, and three seeded random values. */
 function corruptions(rand: () => number): number[] {
@@ -328,6 +373,38 @@ describe('The Internet checksum (RFC 1071)', () => {
       lesson: lesson('The pseudo-header'),
     });
   });
+
+  it('sums only the bytes of a window into a larger buffer', () => {
+    const { window } = inWindow(bytes('00 01 f2 03 f4 f5 f6 f7'));
+    const sum = P.onesComplementSum(window);
+    const checksum = P.internetChecksum(window);
+    check(sum === 0xddf2 && checksum === 0x220d, {
+      did: `for the RFC 1071 bytes at byteOffset ${WINDOW_AT} of a larger buffer filled with 0xee, onesComplementSum gave ${hex(sum)} and internetChecksum gave ${hex(checksum)}`,
+      expected: '0xddf2 and 0x220d, as for a fresh copy: read bytes[0] .. bytes[length - 1] of the array you were given (a DataView over bytes.buffer needs bytes.byteOffset and bytes.byteLength; a Uint16Array over the buffer reads little-endian and cannot start at an odd offset)',
+      lesson: lesson('Bytes, words and byte order'),
+    });
+  });
+
+  it('returns the initial sum for no bytes, and the checksum continues from an initial sum too', () => {
+    const empty = P.onesComplementSum(none);
+    const emptyFrom = P.onesComplementSum(none, 0x1234);
+    const emptyChecksum = P.internetChecksum(none);
+    check(empty === 0 && emptyFrom === 0x1234 && emptyChecksum === 0xffff, {
+      did: `onesComplementSum(no bytes) gave ${hex(empty)}, onesComplementSum(no bytes, 0x1234) gave ${hex(emptyFrom)}, internetChecksum(no bytes) gave ${hex(emptyChecksum)}`,
+      expected: '0x0000, 0x1234 and 0xffff: a sum of nothing is the initial value, and its complement is all ones',
+      lesson: lesson('The Internet checksum'),
+    });
+    // The captured datagram verifies to 0 when its pseudo-header sum is the initial value.
+    const datagram = UDP_HELLO.subarray(20);
+    const pseudo = referenceSum(pseudoBytes(ADA, BRAM, 17, 21));
+    const verified = P.internetChecksum(datagram, pseudo);
+    const withoutPseudo = P.internetChecksum(datagram);
+    check(verified === 0 && withoutPseudo !== 0, {
+      did: `internetChecksum(captured UDP datagram, initial ${hex(pseudo)}) gave ${hex(verified)}; without the initial sum it gave ${hex(withoutPseudo)}`,
+      expected: '0 with the pseudo-header sum as initial (the datagram checks out), and something else without it: internetChecksum must pass `initial` on to the sum',
+      lesson: lesson('The pseudo-header'),
+    });
+  });
 });
 
 describe('IPv4 headers (RFC 791)', () => {
@@ -405,6 +482,75 @@ describe('IPv4 headers (RFC 791)', () => {
       did: `decodeIPv4 on 41 bytes of packet plus 5 zero bytes returned totalLength ${header.totalLength} and a ${payload.length}-byte payload:${dump(payload)}`,
       expected: 'Total Length 41 and a 21-byte payload: the packet ends where Total Length says, not where the buffer ends',
       lesson: lesson('The IPv4 header'),
+    });
+  });
+
+  it('puts every field at its place: DSCP/ECN, identification, flags, fragment offset, TTL, protocol, options', () => {
+    const fields: P.IPv4Fields = {
+      dscp: 46, ecn: 1, identification: 0xbeef, dontFragment: false, moreFragments: true, fragmentOffset: 0x0abc,
+      ttl: 3, protocol: 253, source: '10.1.2.3', destination: '192.0.2.255', options: bytes('01 01 01 00'),
+    };
+    const payload = bytes('ff 80 7f');
+    //                                 V+IHL DSCP+ECN  TotalLen  Ident  MF+Offset TTL Proto Checksum Source      Destination Options     Payload
+    const want = withFreshIpChecksum(bytes('46 b9 00 1b be ef 2a bc 03 fd 00 00 0a 01 02 03 c0 00 02 ff 01 01 01 00 ff 80 7f'), 24);
+    const out = mustWork(() => P.encodeIPv4(fields, payload), 'encodeIPv4(dscp 46, ecn 1, id 0xbeef, MF, offset 0x0abc, ttl 3, protocol 253, 4 bytes of options)', payload, 'The IPv4 header', 'a packet');
+    check(sameBytes(out, want), {
+      did: `encodeIPv4 wrote: ${compareBytes(want, out, IPV4_LAYOUT, 24)}`,
+      expected: 'byte 0 = 0x46 (version 4, IHL 6), byte 1 = DSCP << 2 | ECN = 0xb9, Total Length 27, then identification, then MF (0x2000) | Fragment Offset in one 16-bit field (0x2abc), TTL, Protocol, the header checksum over all 24 header bytes, the addresses, the options, the payload',
+      lesson: lesson('The IPv4 header'),
+    });
+    const o = attempt(() => P.decodeIPv4(want));
+    const wrong = o.ok ? fieldDifferences({ ...fields, version: 4, ihl: 6, totalLength: 27, checksum: (want[10]! << 8) | want[11]! }, o.value.header) : [];
+    check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, payload), () => ({
+      did: `decodeIPv4 on those bytes ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}${dump(want)}`,
+      expected: 'the fields the bytes hold: dscp 46, ecn 1, identification 0xbeef, DF clear, MF set, fragmentOffset 0x0abc (2748), ttl 3, protocol 253, 10.1.2.3 -> 192.0.2.255, options 01 01 01 00, payload ff 80 7f',
+      lesson: lesson('The IPv4 header'),
+    }));
+    // The two flag bits and the 13-bit offset share one 16-bit field.
+    for (const [dontFragment, moreFragments, fragmentOffset, field] of [[false, false, 0, 0x0000], [true, false, 0, 0x4000], [false, true, 185, 0x20b9], [true, true, 0x1fff, 0x7fff]] as const) {
+      const f = { ...fields, options: none, dontFragment, moreFragments, fragmentOffset };
+      const packet = mustWork(() => P.encodeIPv4(f, none), `encodeIPv4(DF ${dontFragment}, MF ${moreFragments}, offset ${fragmentOffset})`, none, 'The IPv4 header', 'a packet');
+      const got = packet.length >= 8 ? (packet[6]! << 8) | packet[7]! : -1;
+      const back = attempt(() => P.decodeIPv4(packet));
+      const wrongBack = back.ok ? fieldDifferences({ dontFragment, moreFragments, fragmentOffset }, back.value.header) : [];
+      check(got === field && back.ok && wrongBack.length === 0, () => ({
+        did: `with DF ${dontFragment}, MF ${moreFragments}, fragmentOffset ${fragmentOffset}: bytes 6..7 are ${hex(got)}; decoding them back ${back.ok ? `read:\n${wrongBack.join('\n') || '  the same'}` : describeError(back.error)}`,
+        expected: `${hex(field)}: DF is 0x4000, MF is 0x2000, the offset the low 13 bits (bit 0x8000 is reserved)`,
+        lesson: lesson('The IPv4 header'),
+      }));
+    }
+  });
+
+  it('accepts the smallest packet: a 20-byte header and no payload', () => {
+    const packet = withFreshIpChecksum(bytes('45 00 00 14 00 01 40 00 40 fd 00 00 7f 00 00 01 7f 00 00 01'));
+    const o = attempt(() => P.decodeIPv4(packet));
+    check(o.ok && o.value.header.totalLength === 20 && o.value.header.ihl === 5 && o.value.payload.length === 0, () => ({
+      did: `decodeIPv4 on a packet of exactly 20 bytes (Total Length 20) ${describeOutcome(o)}${dump(packet)}`,
+      expected: 'a header with ihl 5, totalLength 20, and an empty payload: 20 bytes is the minimum, not too few',
+      lesson: lesson('Trust nothing: truncated and corrupted packets'),
+    }));
+  });
+
+  it('decodes a packet in a window of a larger buffer, and returns the payload as a view into it', () => {
+    const { big, window } = inWindow(UDP_IP_OPTIONS);
+    const before = big.slice();
+    const o = attempt(() => P.decodeIPv4(window));
+    const wrong = o.ok ? fieldDifferences({ version: 4, ihl: 7, totalLength: 53, ttl: 1, protocol: 17, source: ADA, destination: BRAM }, o.value.header) : [];
+    check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, UDP_IP_OPTIONS.subarray(28)), () => ({
+      did: `decodeIPv4(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
+      expected: 'the same as for a fresh copy: IHL 7, Total Length 53, TTL 1, the 25 bytes after the 28-byte header',
+      lesson: lesson('Bytes, words and byte order'),
+    }));
+    const payload = o.value.payload;
+    check(sameBytes(big, before), {
+      did: `decodeIPv4 changed the bytes it was given:${dump(window)}`,
+      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
+      lesson: lesson('Why a correct header checks to zero'),
+    });
+    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 28, {
+      did: `decodeIPv4 returned the payload as ${whereIs(payload, window)}`,
+      expected: 'a view into the packet (payload.buffer is the input\'s buffer) that starts at byte 28 of the input: packet.subarray(IHL x 4, Total Length), no copy',
+      lesson: lesson('The exercise'),
     });
   });
 
@@ -512,6 +658,41 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
     });
   });
 
+  it('ends the datagram at its Length field, and checks only those bytes', () => {
+    const datagram = new Uint8Array(24);
+    datagram.set(UDP_HELLO.subarray(20));
+    datagram.set(bytes('de ad be'), 21);
+    const o = attempt(() => P.decodeUdp(datagram, ADA_TO_BRAM));
+    check(o.ok && o.value.header.length === 21 && new TextDecoder().decode(o.value.payload) === 'Hello, Bram!\n', () => ({
+      did: `decodeUdp on the captured 21-byte datagram followed by 3 more bytes (de ad be) ${describeOutcome(o)}`,
+      expected: 'length 21 and the 13-byte payload "Hello, Bram!\\n": the datagram ends where its Length field says. The checksum covers those 21 bytes, with 21 in the pseudo-header, not the buffer\'s 24',
+      lesson: lesson('The UDP header'),
+    }));
+  });
+
+  it('decodes a datagram in a window of a larger buffer, and returns the payload as a view into it', () => {
+    const { big, window } = inWindow(UDP_HELLO.subarray(20));
+    const before = big.slice();
+    const o = attempt(() => P.decodeUdp(window, ADA_TO_BRAM));
+    const wrong = o.ok ? fieldDifferences(UDP_HELLO_UDP, o.value.header) : [];
+    check(o.ok && wrong.length === 0 && new TextDecoder().decode(o.value.payload) === 'Hello, Bram!\n', () => ({
+      did: `decodeUdp(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
+      expected: 'the same as for a fresh copy: ports 40601 -> 7001, length 21, checksum 0xc39c, "Hello, Bram!\\n"',
+      lesson: lesson('Bytes, words and byte order'),
+    }));
+    const payload = o.value.payload;
+    check(sameBytes(big, before), {
+      did: `decodeUdp changed the bytes it was given:${dump(window)}`,
+      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
+      lesson: lesson('Why a correct header checks to zero'),
+    });
+    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 8, {
+      did: `decodeUdp returned the payload as ${whereIs(payload, window)}`,
+      expected: 'a view into the datagram that starts at its byte 8: datagram.subarray(8, Length), no copy',
+      lesson: lesson('The exercise'),
+    });
+  });
+
   it('decode reverses encode for random datagrams (seeded)', () => {
     const seed = testSeed();
     const rand = seededRandom(seed + 5);
@@ -593,6 +774,84 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
         });
       }
     }
+  });
+
+  it('puts every field at its place: ports, 32-bit numbers above 2^31, all eight control bits, window, urgent pointer, options', () => {
+    const fields: P.TcpFields = {
+      sourcePort: 443, destinationPort: 50000, sequence: 0x80000001, acknowledgment: 0xfffffffe,
+      flags: P.TCP_FLAGS.CWR | P.TCP_FLAGS.ECE | P.TCP_FLAGS.FIN, window: 0x1234, urgentPointer: 0xabcd, options: bytes('01 01 04 02'),
+    };
+    const payload = bytes('ff 80 7f');
+    //                                  SrcPort DstPort Sequence    Acknowledgment Off Flags Window Checksum Urgent Options     Payload
+    const want = withTcpChecksum(bytes('01 bb c3 50 80 00 00 01 ff ff ff fe 60 c1 12 34 00 00 ab cd 01 01 04 02 ff 80 7f'));
+    const out = mustWork(() => P.encodeTcp(fields, payload, ADA_TO_BRAM), 'encodeTcp(443 -> 50000, seq 0x80000001, ack 0xfffffffe, CWR|ECE|FIN, 4 bytes of options)', payload, 'The TCP header', 'a segment');
+    check(sameBytes(out, want), {
+      did: `encodeTcp wrote: ${compareBytes(want, out, TCP_LAYOUT, 24)}`,
+      expected: 'Data Offset 6 in the high nibble of byte 12 (0x60), the control bits in byte 13 (CWR 0x80 | ECE 0x40 | FIN 0x01 = 0xc1), every field big-endian, the checksum over pseudo-header (length 27) + header + payload',
+      lesson: lesson('The TCP header'),
+    });
+    const o = attempt(() => P.decodeTcp(want, ADA_TO_BRAM));
+    const wrong = o.ok ? fieldDifferences({ ...fields, dataOffset: 6, checksum: (want[16]! << 8) | want[17]! }, o.value.header) : [];
+    check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, payload), () => ({
+      did: `decodeTcp on those bytes ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}${dump(want)}`,
+      expected: 'the fields the bytes hold: 443 -> 50000, sequence 2147483649, acknowledgment 4294967294, flags 0xc1, window 0x1234, urgentPointer 0xabcd, options 01 01 04 02, payload ff 80 7f',
+      lesson: lesson('The TCP header'),
+    }));
+    for (const [name, flag] of Object.entries(P.TCP_FLAGS)) {
+      const f = { ...fields, flags: flag, options: none };
+      const segment = mustWork(() => P.encodeTcp(f, none, ADA_TO_BRAM), `encodeTcp(flags ${name})`, none, 'The TCP header', 'a segment');
+      const back = attempt(() => P.decodeTcp(segment, ADA_TO_BRAM));
+      check(segment[13] === flag && segment[12] === 0x50 && back.ok && back.value.header.flags === flag, () => ({
+        did: `with flags = TCP_FLAGS.${name} (${hex(flag, 2)}), bytes 12..13 are ${hexBytes(segment.subarray(12, 14))}; decodeTcp ${back.ok ? `read flags ${hex(back.value.header.flags, 2)}` : describeError(back.error)}`,
+        expected: `50 ${hex(flag, 2).slice(2)}: the control bits are the whole byte 13, all eight of them, and read back the same`,
+        lesson: lesson('The TCP header'),
+      }));
+    }
+  });
+
+  it('accepts the smallest segment: 20 bytes, no options, no payload', () => {
+    const segment = withTcpChecksum(bytes('1b 59 e2 7a 00 00 00 01 c6 45 0f ab 50 10 01 f5 00 00 00 00'));
+    const o = attempt(() => P.decodeTcp(segment, { source: BRAM, destination: ADA }));
+    check(o.ok && o.value.header.dataOffset === 5 && o.value.header.flags === P.TCP_FLAGS.ACK && o.value.header.options.length === 0 && o.value.payload.length === 0, () => ({
+      did: `decodeTcp on a bare 20-byte ACK ${describeOutcome(o)}${dump(segment)}`,
+      expected: 'dataOffset 5, flags ACK (0x10), no options and an empty payload: 20 bytes is the minimum, not too few',
+      lesson: lesson('Trust nothing: truncated and corrupted packets'),
+    }));
+  });
+
+  it('ignores the reserved bits after the Data Offset', () => {
+    const segment = TCP_DATA.slice(20);
+    segment[12] = 0x8f; // Data Offset 8, all four reserved bits set
+    const marked = withTcpChecksum(segment);
+    const o = attempt(() => P.decodeTcp(marked, ADA_TO_BRAM));
+    check(o.ok && o.value.header.dataOffset === 8 && o.value.header.flags === 0x18 && new TextDecoder().decode(o.value.payload) === 'Hello again, Bram!\n', () => ({
+      did: `decodeTcp on the captured data segment with byte 12 = 0x8f (checksum fixed to match) ${describeOutcome(o)}`,
+      expected: 'dataOffset 8, flags 0x18, the same payload: Data Offset is only the high nibble of byte 12 (byte >> 4); the low nibble is reserved, and a receiver ignores it',
+      lesson: lesson('The TCP header'),
+    }));
+  });
+
+  it('decodes a segment in a window of a larger buffer, and returns the payload as a view into it', () => {
+    const { big, window } = inWindow(TCP_DATA.subarray(20));
+    const before = big.slice();
+    const o = attempt(() => P.decodeTcp(window, ADA_TO_BRAM));
+    const wrong = o.ok ? fieldDifferences(DATA_TCP, o.value.header) : [];
+    check(o.ok && wrong.length === 0 && new TextDecoder().decode(o.value.payload) === 'Hello again, Bram!\n', () => ({
+      did: `decodeTcp(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
+      expected: 'the same as for a fresh copy: the captured data segment, "Hello again, Bram!\\n"',
+      lesson: lesson('Bytes, words and byte order'),
+    }));
+    const payload = o.value.payload;
+    check(sameBytes(big, before), {
+      did: `decodeTcp changed the bytes it was given:${dump(window)}`,
+      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
+      lesson: lesson('Why a correct header checks to zero'),
+    });
+    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 32, {
+      did: `decodeTcp returned the payload as ${whereIs(payload, window)}`,
+      expected: 'a view into the segment that starts at Data Offset x 4 = byte 32: segment.subarray(32), no copy',
+      lesson: lesson('The exercise'),
+    });
   });
 
   it('decode reverses encode for random segments (seeded)', () => {
@@ -681,8 +940,99 @@ describe('UDP in IPv4: wrap and unwrap', () => {
     }
   });
 
+  it('fills in IPV4_DEFAULTS, lets the ip argument override them, and carries binary payloads', () => {
+    const payload = Uint8Array.from({ length: 256 }, (_, i) => 255 - i); // ff fe ... 80 ... 00
+    const message: P.UdpMessage = { source: '10.0.0.1', sourcePort: 5353, destination: '10.0.0.2', destinationPort: 53, payload };
+    const cases: [string, P.IPv4Extras | undefined, Record<string, unknown>][] = [
+      ['wrapUdp(message)', undefined, { dscp: 0, ecn: 0, identification: 0, dontFragment: true, moreFragments: false, fragmentOffset: 0, ttl: 64, options: none }],
+      [
+        'wrapUdp(message, { ttl: 1, dscp: 46, ecn: 2, identification: 7, dontFragment: false, options: 01 01 01 00 })',
+        { ttl: 1, dscp: 46, ecn: 2, identification: 7, dontFragment: false, options: bytes('01 01 01 00') },
+        { dscp: 46, ecn: 2, identification: 7, dontFragment: false, moreFragments: false, fragmentOffset: 0, ttl: 1, options: bytes('01 01 01 00') },
+      ],
+    ];
+    for (const [call, extras, want] of cases) {
+      const packet = mustWork(() => (extras === undefined ? P.wrapUdp(message) : P.wrapUdp(message, extras)), call, payload, 'The exercise', 'a packet');
+      const o = attempt(() => P.unwrapUdp(packet));
+      const headerLength = 20 + (want.options as Uint8Array).length;
+      const wrong = o.ok
+        ? [
+          ...fieldDifferences({ ...want, protocol: 17, source: '10.0.0.1', destination: '10.0.0.2', totalLength: headerLength + 8 + 256 }, o.value.ip).map((l) => ` ip.${l.trim()}`),
+          ...fieldDifferences(message, o.value.message),
+        ]
+        : [];
+      check(o.ok && wrong.length === 0, () => ({
+        did: `${call}, then unwrapUdp, ${o.ok ? `got:\n${wrong.join('\n')}` : describeError(o.error)}\n  packet:${dump(packet.subarray(0, headerLength + 8))}`,
+        expected: `each IPv4 field from the ip argument if given, else from IPV4_DEFAULTS (TTL 64, DF set, the rest 0), protocol 17, the message's addresses, and all 256 byte values of the payload (ff down to 00) unchanged`,
+        lesson: lesson('The exercise'),
+      }));
+    }
+  });
+
+  it('copies payload and options from windows into a fresh packet that the caller\'s later writes do not change', () => {
+    const payloadWindow = inWindow(text('Hello, Bram!\n'));
+    const optionsWindow = inWindow(bytes('94 04 00 00'));
+    const message: P.UdpMessage = { ...ADA_SAYS, payload: payloadWindow.window };
+    const { checksum: _c, version: _v, ihl: _i, totalLength: _t, ...ipFields } = UDP_HELLO_IP;
+    const { dataOffset: _d, checksum: _k, ...tcpFields } = DATA_TCP;
+    const calls: [string, () => Uint8Array, number][] = [
+      ['wrapUdp(message with a payload window)', () => P.wrapUdp(message, { identification: 23696 }), 28],
+      ['encodeUdp(fields, payload window, addresses)', () => P.encodeUdp(ADA_SAYS, payloadWindow.window, ADA_TO_BRAM), 8],
+      ['encodeIPv4(fields with an options window, payload window)', () => P.encodeIPv4({ ...ipFields, options: optionsWindow.window }, payloadWindow.window), 24],
+      ['encodeTcp(fields with an options window, payload window, addresses)', () => P.encodeTcp({ ...tcpFields, options: optionsWindow.window }, payloadWindow.window, ADA_TO_BRAM), 24],
+    ];
+    for (const [call, encode, payloadAt] of calls) {
+      const payloadBefore = payloadWindow.big.slice();
+      const optionsBefore = optionsWindow.big.slice();
+      const o = attempt(encode);
+      check(o.ok, () => ({ did: `${call} ${describeOutcome(o)}`, expected: 'an encoded packet', lesson: lesson('The exercise') }));
+      const out = o.value;
+      const untouched = sameBytes(payloadWindow.big, payloadBefore) && sameBytes(optionsWindow.big, optionsBefore);
+      const copied = new TextDecoder().decode(out.subarray(payloadAt)) === 'Hello, Bram!\n' && (payloadAt !== 24 || sameBytes(out.subarray(20, 24), bytes('94 04 00 00')));
+      const snapshot = out.slice();
+      payloadWindow.big.fill(0x5a); // the caller reuses its buffers for the next message
+      optionsWindow.big.fill(0x5a);
+      const unchanged = sameBytes(out, snapshot) && out.buffer !== payloadWindow.big.buffer && out.buffer !== optionsWindow.big.buffer;
+      payloadWindow.big.set(payloadBefore);
+      optionsWindow.big.set(optionsBefore);
+      check(untouched && copied && unchanged, {
+        did: `${call}: ${!untouched ? 'changed the caller\'s bytes' : !copied ? `did not copy the window's bytes (the packet holds${dump(out)})` : 'returned bytes that changed when the caller then overwrote its own buffers'}`,
+        expected: 'a fresh Uint8Array holding a copy of exactly the window\'s bytes (from byteOffset, byteLength of them: out.set(payload, at) does that), leaving the caller\'s buffers as they were',
+        lesson: lesson('Bytes, words and byte order'),
+      });
+    }
+  });
+
+  it('checks the UDP checksum against the addresses in the IPv4 header', () => {
+    const moved = UDP_HELLO.slice();
+    moved[19] = 8; // 198.51.100.7 -> 198.51.100.8, IPv4 checksum fixed as a buggy router or a NAT would
+    const rerouted = withFreshIpChecksum(moved);
+    expectPacketError(() => P.unwrapUdp(rerouted), { code: 'ERR_BAD_CHECKSUM', layer: 'udp', fields: { sum: referenceSum(rerouted.subarray(20), referenceSum(pseudoBytes(ADA, '198.51.100.8', 17, 21))) } }, {
+      call: 'unwrapUdp(captured packet with the destination changed to 198.51.100.8 and a correct IPv4 checksum)',
+      input: rerouted,
+      heading: 'The pseudo-header',
+      why: 'the IPv4 header is consistent, but the UDP checksum was computed with 198.51.100.7 in the pseudo-header: unwrapUdp must build the pseudo-header from the IPv4 header it decoded',
+    });
+    const longer = UDP_HELLO.slice();
+    longer[25] = 22; // UDP Length 22 inside a 21-byte IPv4 payload
+    expectPacketError(() => P.unwrapUdp(longer), { code: 'ERR_PACKET_TRUNCATED', layer: 'udp', fields: { needed: 22, got: 21 } }, {
+      call: 'unwrapUdp(captured packet with UDP Length 22)',
+      input: longer,
+      heading: 'Trust nothing: truncated and corrupted packets',
+      why: 'the IPv4 payload ends at Total Length (41), 21 bytes after the header, and UDP announces 22: hand decodeUdp only the IPv4 payload',
+    });
+    const padded = new Uint8Array(46);
+    padded.set(UDP_HELLO);
+    const o = attempt(() => P.unwrapUdp(padded));
+    check(o.ok && new TextDecoder().decode(o.value.message.payload) === 'Hello, Bram!\n' && o.value.udp.length === 21, () => ({
+      did: `unwrapUdp(the captured packet + 5 bytes of Ethernet padding) ${describeOutcome(o)}`,
+      expected: 'Ada\'s message: the padding after Total Length is no part of the IPv4 payload, so it never reaches UDP',
+      lesson: lesson('The IPv4 header'),
+    }));
+  });
+
   it('refuses to unwrap a packet that carries TCP', () => {
-    expectPacketError(() => P.unwrapUdp(TCP_SYN), { code: 'ERR_WRONG_PROTOCOL', layer: 'ipv4' }, {
+    expectPacketError(() => P.unwrapUdp(TCP_SYN), { code: 'ERR_WRONG_PROTOCOL', layer: 'ipv4', fields: { protocol: 6, wanted: 17 } }, {
       call: 'unwrapUdp(captured TCP SYN)',
       input: TCP_SYN,
       heading: 'Encapsulation: envelopes inside envelopes',
@@ -695,7 +1045,7 @@ describe('Truncated and malformed input', () => {
   it('gives every truncation of the captured UDP packet a typed error, never a crash or garbage', () => {
     for (let n = 0; n < UDP_HELLO.length; n++) {
       const cut = UDP_HELLO.slice(0, n);
-      expectPacketError(() => P.unwrapUdp(cut), { code: 'ERR_PACKET_TRUNCATED', layer: 'ipv4' }, {
+      expectPacketError(() => P.unwrapUdp(cut), { code: 'ERR_PACKET_TRUNCATED', layer: 'ipv4', fields: { needed: n < 20 ? 20 : 41, got: n } }, {
         call: `unwrapUdp(the first ${n} of 41 bytes)`,
         input: cut,
         heading: 'Trust nothing: truncated and corrupted packets',
@@ -705,11 +1055,22 @@ describe('Truncated and malformed input', () => {
     const datagram = UDP_HELLO.subarray(20);
     for (let n = 0; n < datagram.length; n++) {
       const cut = datagram.slice(0, n);
-      expectPacketError(() => P.decodeUdp(cut, ADA_TO_BRAM), { code: 'ERR_PACKET_TRUNCATED', layer: 'udp' }, {
+      expectPacketError(() => P.decodeUdp(cut, ADA_TO_BRAM), { code: 'ERR_PACKET_TRUNCATED', layer: 'udp', fields: { needed: n < 8 ? 8 : 21, got: n } }, {
         call: `decodeUdp(the first ${n} of 21 bytes of the datagram)`,
         input: cut,
         heading: 'Trust nothing: truncated and corrupted packets',
         why: n < 8 ? 'fewer bytes than the 8-byte UDP header' : 'fewer bytes than the UDP Length field (21) announces',
+      });
+    }
+    // IHL 7: a cut inside the options is short of IHL x 4 = 28 bytes, not of the 20-byte minimum.
+    for (let n = 0; n < UDP_IP_OPTIONS.length; n++) {
+      const cut = UDP_IP_OPTIONS.slice(0, n);
+      const needed = n < 20 ? 20 : n < 28 ? 28 : UDP_IP_OPTIONS.length;
+      expectPacketError(() => P.decodeIPv4(cut), { code: 'ERR_PACKET_TRUNCATED', layer: 'ipv4', fields: { needed, got: n } }, {
+        call: `decodeIPv4(the first ${n} of ${UDP_IP_OPTIONS.length} bytes of the packet with IHL 7)`,
+        input: cut,
+        heading: 'Trust nothing: truncated and corrupted packets',
+        why: n < 20 ? 'fewer bytes than the 20-byte minimum IPv4 header' : n < 28 ? 'IHL 7 announces a 28-byte header: check that the buffer holds IHL x 4 bytes before you sum or read them' : `fewer bytes than Total Length (${UDP_IP_OPTIONS.length}) announces`,
       });
     }
   });
@@ -718,7 +1079,7 @@ describe('Truncated and malformed input', () => {
     for (const [name, packet, dataOffset] of [['SYN', TCP_SYN, 10], ['data segment', TCP_DATA, 8]] as const) {
       for (let n = 0; n < packet.length; n++) {
         const cut = packet.slice(0, n);
-        expectPacketError(() => P.decodeIPv4(cut), { code: 'ERR_PACKET_TRUNCATED', layer: 'ipv4' }, {
+        expectPacketError(() => P.decodeIPv4(cut), { code: 'ERR_PACKET_TRUNCATED', layer: 'ipv4', fields: { needed: n < 20 ? 20 : packet.length, got: n } }, {
           call: `decodeIPv4(the first ${n} of ${packet.length} bytes of the ${name})`,
           input: cut,
           heading: 'Trust nothing: truncated and corrupted packets',
@@ -729,41 +1090,61 @@ describe('Truncated and malformed input', () => {
       for (let n = 0; n < segment.length; n++) {
         const cut = segment.slice(0, n);
         const inHeader = n < dataOffset * 4;
-        expectPacketError(() => P.decodeTcp(cut, ADA_TO_BRAM), { code: inHeader ? 'ERR_PACKET_TRUNCATED' : 'ERR_BAD_CHECKSUM', layer: 'tcp' }, {
+        const fields = inHeader
+          ? { needed: n < 20 ? 20 : dataOffset * 4, got: n }
+          : { sum: referenceSum(cut, referenceSum(pseudoBytes(ADA, BRAM, 6, n))) };
+        expectPacketError(() => P.decodeTcp(cut, ADA_TO_BRAM), { code: inHeader ? 'ERR_PACKET_TRUNCATED' : 'ERR_BAD_CHECKSUM', layer: 'tcp', fields }, {
           call: `decodeTcp(the first ${n} of ${segment.length} bytes of the ${name}'s segment)`,
           input: cut,
           heading: 'Trust nothing: truncated and corrupted packets',
           why: inHeader
             ? `the header needs ${n < 20 ? '20 bytes at least' : `Data Offset ${dataOffset} x 4 = ${dataOffset * 4} bytes`}`
-            : 'TCP has no length field; a segment cut inside its payload can only be caught by the checksum (whose pseudo-header carries the length)',
+            : 'TCP has no length field; a segment cut inside its payload can only be caught by the checksum (whose pseudo-header carries the length). ChecksumError.sum is the folded sum of pseudo-header + segment that was found instead of 0xffff',
         });
       }
     }
   });
 
   it('rejects a wrong version and impossible length fields with typed errors', () => {
-    const cases: [string, () => unknown, Uint8Array, P.PacketErrorCode, P.Layer, string][] = [];
+    type Case = [call: string, fn: () => unknown, input: Uint8Array, code: P.PacketErrorCode, layer: P.Layer, fields: Record<string, unknown>, why: string];
+    const cases: Case[] = [];
     const v6 = UDP_HELLO.slice();
     v6[0] = 0x65;
     const version6 = withFreshIpChecksum(v6);
-    cases.push(['decodeIPv4 (version 6 in the first nibble)', () => P.decodeIPv4(version6), version6, 'ERR_BAD_VERSION', 'ipv4', 'only version 4 has this layout']);
+    cases.push(['decodeIPv4 (version 6 in the first nibble)', () => P.decodeIPv4(version6), version6, 'ERR_BAD_VERSION', 'ipv4', { version: 6 }, 'only version 4 has this layout']);
     const ihl4 = UDP_HELLO.slice();
     ihl4[0] = 0x44;
     const shortIhl = withFreshIpChecksum(ihl4);
-    cases.push(['decodeIPv4 (IHL 4)', () => P.decodeIPv4(shortIhl), shortIhl, 'ERR_BAD_HEADER_LENGTH', 'ipv4', 'IHL 4 is 16 bytes, less than the fixed 20-byte part of the header']);
+    cases.push(['decodeIPv4 (IHL 4)', () => P.decodeIPv4(shortIhl), shortIhl, 'ERR_BAD_HEADER_LENGTH', 'ipv4', { field: 'ihl', value: 4 }, 'IHL 4 is 16 bytes, less than the fixed 20-byte part of the header']);
+    const ihl0 = UDP_HELLO.slice();
+    ihl0[0] = 0x40;
+    const zeroIhl = withFreshIpChecksum(ihl0);
+    cases.push(['decodeIPv4 (IHL 0)', () => P.decodeIPv4(zeroIhl), zeroIhl, 'ERR_BAD_HEADER_LENGTH', 'ipv4', { field: 'ihl', value: 0 }, 'IHL 0 announces no header at all']);
+    const ihl15 = UDP_HELLO.slice();
+    ihl15[0] = 0x4f;
+    cases.push(['decodeIPv4 (IHL 15 in a 41-byte packet)', () => P.decodeIPv4(ihl15), ihl15, 'ERR_PACKET_TRUNCATED', 'ipv4', { needed: 60, got: 41 }, 'IHL 15 announces a 60-byte header, and only 41 bytes are there: check that before you sum or read them']);
     const tl = UDP_HELLO.slice();
     tl[2] = 0;
     tl[3] = 19;
     const shortTotal = withFreshIpChecksum(tl);
-    cases.push(['decodeIPv4 (Total Length 19)', () => P.decodeIPv4(shortTotal), shortTotal, 'ERR_BAD_HEADER_LENGTH', 'ipv4', 'a packet cannot be shorter than its own header']);
+    cases.push(['decodeIPv4 (Total Length 19)', () => P.decodeIPv4(shortTotal), shortTotal, 'ERR_BAD_HEADER_LENGTH', 'ipv4', { field: 'totalLength', value: 19 }, 'a packet cannot be shorter than its own header']);
+    const ttl = UDP_HELLO.slice();
+    ttl[8] = 63; // one router later, but nobody updated the checksum
+    cases.push(['decodeIPv4 (TTL 63, checksum still for TTL 64)', () => P.decodeIPv4(ttl), ttl, 'ERR_BAD_CHECKSUM', 'ipv4', { sum: referenceSum(ttl.subarray(0, 20)) }, 'the header checksum covers the TTL; ChecksumError.sum is the folded sum of the 20 header bytes, 0xfeff instead of 0xffff']);
     const udpLen = UDP_HELLO.slice(20);
     udpLen[5] = 7;
-    cases.push(['decodeUdp (Length 7)', () => P.decodeUdp(udpLen, ADA_TO_BRAM), udpLen, 'ERR_BAD_HEADER_LENGTH', 'udp', 'the UDP Length counts the 8-byte header, so it is at least 8']);
+    cases.push(['decodeUdp (Length 7)', () => P.decodeUdp(udpLen, ADA_TO_BRAM), udpLen, 'ERR_BAD_HEADER_LENGTH', 'udp', { field: 'length', value: 7 }, 'the UDP Length counts the 8-byte header, so it is at least 8']);
+    const udpData = UDP_HELLO.slice(20);
+    udpData[8] = 0x4a; // "Hello" becomes "Jello"
+    cases.push(['decodeUdp ("Jello" instead of "Hello")', () => P.decodeUdp(udpData, ADA_TO_BRAM), udpData, 'ERR_BAD_CHECKSUM', 'udp', { sum: referenceSum(udpData, referenceSum(pseudoBytes(ADA, BRAM, 17, 21))) }, 'the UDP checksum covers the data; ChecksumError.sum is the folded sum of pseudo-header + datagram']);
     const tcpOff = TCP_DATA.slice(20);
     tcpOff[12] = 0x40;
-    cases.push(['decodeTcp (Data Offset 4)', () => P.decodeTcp(tcpOff, ADA_TO_BRAM), tcpOff, 'ERR_BAD_HEADER_LENGTH', 'tcp', 'Data Offset 4 is 16 bytes, less than the fixed 20-byte part of the header']);
-    for (const [call, fn, input, code, layer, why] of cases) {
-      expectPacketError(fn, { code, layer }, { call, input, heading: 'Trust nothing: truncated and corrupted packets', why });
+    cases.push(['decodeTcp (Data Offset 4)', () => P.decodeTcp(tcpOff, ADA_TO_BRAM), tcpOff, 'ERR_BAD_HEADER_LENGTH', 'tcp', { field: 'dataOffset', value: 4 }, 'Data Offset 4 is 16 bytes, less than the fixed 20-byte part of the header']);
+    const tcpLong = TCP_DATA.slice(20, 60);
+    tcpLong[12] = 0xf0;
+    cases.push(['decodeTcp (Data Offset 15 in a 40-byte segment)', () => P.decodeTcp(tcpLong, ADA_TO_BRAM), tcpLong, 'ERR_PACKET_TRUNCATED', 'tcp', { needed: 60, got: 40 }, 'Data Offset 15 announces a 60-byte header, and only 40 bytes are there']);
+    for (const [call, fn, input, code, layer, fields, why] of cases) {
+      expectPacketError(fn, { code, layer, fields }, { call, input, heading: 'Trust nothing: truncated and corrupted packets', why });
     }
   });
 
@@ -771,27 +1152,87 @@ describe('Truncated and malformed input', () => {
     const { checksum: _c, version: _v, ihl: _i, totalLength: _t, ...ip } = UDP_HELLO_IP;
     const { dataOffset: _d, checksum: _k, ...tcp } = SYN_TCP;
     const udp = { sourcePort: 40601, destinationPort: 7001 };
-    const cases: [string, () => unknown, P.Layer][] = [
-      ['encodeIPv4 with ttl 256', () => P.encodeIPv4({ ...ip, ttl: 256 }, none), 'ipv4'],
-      ['encodeIPv4 with dscp 64', () => P.encodeIPv4({ ...ip, dscp: 64 }, none), 'ipv4'],
-      ['encodeIPv4 with fragmentOffset 8192', () => P.encodeIPv4({ ...ip, fragmentOffset: 8192 }, none), 'ipv4'],
-      ['encodeIPv4 with 3 bytes of options', () => P.encodeIPv4({ ...ip, options: new Uint8Array(3) }, none), 'ipv4'],
-      ['encodeIPv4 with 44 bytes of options', () => P.encodeIPv4({ ...ip, options: new Uint8Array(44) }, none), 'ipv4'],
-      ['encodeIPv4 with a 65,516-byte payload', () => P.encodeIPv4(ip, new Uint8Array(65_516)), 'ipv4'],
-      ['encodeIPv4 with source "198.51.100"', () => P.encodeIPv4({ ...ip, source: '198.51.100' }, none), 'ipv4'],
-      ['encodeUdp with sourcePort 65536', () => P.encodeUdp({ ...udp, sourcePort: 65536 }, none, ADA_TO_BRAM), 'udp'],
-      ['encodeUdp with destinationPort -1', () => P.encodeUdp({ ...udp, destinationPort: -1 }, none, ADA_TO_BRAM), 'udp'],
-      ['encodeTcp with sequence 2^32', () => P.encodeTcp({ ...tcp, sequence: 2 ** 32 }, none, ADA_TO_BRAM), 'tcp'],
-      ['encodeTcp with window 1.5', () => P.encodeTcp({ ...tcp, window: 1.5 }, none, ADA_TO_BRAM), 'tcp'],
-      ['encodeTcp with 6 bytes of options', () => P.encodeTcp({ ...tcp, options: new Uint8Array(6) }, none, ADA_TO_BRAM), 'tcp'],
+    // [call, encode, layer, field (as the fields type spells it), value (undefined: not checked)]
+    const cases: [string, () => unknown, P.Layer, string, unknown][] = [
+      ['encodeIPv4 with dscp 64', () => P.encodeIPv4({ ...ip, dscp: 64 }, none), 'ipv4', 'dscp', 64],
+      ['encodeIPv4 with ecn 4', () => P.encodeIPv4({ ...ip, ecn: 4 }, none), 'ipv4', 'ecn', 4],
+      ['encodeIPv4 with identification 65536', () => P.encodeIPv4({ ...ip, identification: 65536 }, none), 'ipv4', 'identification', 65536],
+      ['encodeIPv4 with fragmentOffset 8192', () => P.encodeIPv4({ ...ip, fragmentOffset: 8192 }, none), 'ipv4', 'fragmentOffset', 8192],
+      ['encodeIPv4 with ttl 256', () => P.encodeIPv4({ ...ip, ttl: 256 }, none), 'ipv4', 'ttl', 256],
+      ['encodeIPv4 with ttl -1', () => P.encodeIPv4({ ...ip, ttl: -1 }, none), 'ipv4', 'ttl', -1],
+      ['encodeIPv4 with ttl NaN', () => P.encodeIPv4({ ...ip, ttl: NaN }, none), 'ipv4', 'ttl', undefined],
+      ['encodeIPv4 with protocol 256', () => P.encodeIPv4({ ...ip, protocol: 256 }, none), 'ipv4', 'protocol', 256],
+      ['encodeIPv4 with 3 bytes of options', () => P.encodeIPv4({ ...ip, options: new Uint8Array(3) }, none), 'ipv4', 'options', undefined],
+      ['encodeIPv4 with 44 bytes of options', () => P.encodeIPv4({ ...ip, options: new Uint8Array(44) }, none), 'ipv4', 'options', undefined],
+      ['encodeIPv4 with a 65,516-byte payload (Total Length 65,536)', () => P.encodeIPv4(ip, new Uint8Array(65_516)), 'ipv4', 'totalLength', undefined],
+      ['encodeIPv4 with 40 bytes of options and a 65,476-byte payload (Total Length 65,536)', () => P.encodeIPv4({ ...ip, options: new Uint8Array(40) }, new Uint8Array(65_476)), 'ipv4', 'totalLength', undefined],
+      ['encodeUdp with sourcePort 65536', () => P.encodeUdp({ ...udp, sourcePort: 65536 }, none, ADA_TO_BRAM), 'udp', 'sourcePort', 65536],
+      ['encodeUdp with destinationPort -1', () => P.encodeUdp({ ...udp, destinationPort: -1 }, none, ADA_TO_BRAM), 'udp', 'destinationPort', -1],
+      ['encodeUdp with a 65,528-byte payload (Length 65,536)', () => P.encodeUdp(udp, new Uint8Array(65_528), ADA_TO_BRAM), 'udp', 'length', undefined],
+      ['encodeTcp with sourcePort 65536', () => P.encodeTcp({ ...tcp, sourcePort: 65536 }, none, ADA_TO_BRAM), 'tcp', 'sourcePort', 65536],
+      ['encodeTcp with destinationPort 70000', () => P.encodeTcp({ ...tcp, destinationPort: 70000 }, none, ADA_TO_BRAM), 'tcp', 'destinationPort', 70000],
+      ['encodeTcp with sequence 2^32', () => P.encodeTcp({ ...tcp, sequence: 2 ** 32 }, none, ADA_TO_BRAM), 'tcp', 'sequence', 2 ** 32],
+      ['encodeTcp with acknowledgment -1', () => P.encodeTcp({ ...tcp, acknowledgment: -1 }, none, ADA_TO_BRAM), 'tcp', 'acknowledgment', -1],
+      ['encodeTcp with flags 256', () => P.encodeTcp({ ...tcp, flags: 256 }, none, ADA_TO_BRAM), 'tcp', 'flags', 256],
+      ['encodeTcp with window 1.5', () => P.encodeTcp({ ...tcp, window: 1.5 }, none, ADA_TO_BRAM), 'tcp', 'window', 1.5],
+      ['encodeTcp with window 65536', () => P.encodeTcp({ ...tcp, window: 65536 }, none, ADA_TO_BRAM), 'tcp', 'window', 65536],
+      ['encodeTcp with urgentPointer 65536', () => P.encodeTcp({ ...tcp, urgentPointer: 65536 }, none, ADA_TO_BRAM), 'tcp', 'urgentPointer', 65536],
+      ['encodeTcp with 6 bytes of options', () => P.encodeTcp({ ...tcp, options: new Uint8Array(6) }, none, ADA_TO_BRAM), 'tcp', 'options', undefined],
+      ['encodeTcp with 44 bytes of options', () => P.encodeTcp({ ...tcp, options: new Uint8Array(44) }, none, ADA_TO_BRAM), 'tcp', 'options', undefined],
+      ['encodeTcp with a 65,516-byte payload (65,536 bytes in all)', () => P.encodeTcp({ ...tcp, options: none }, new Uint8Array(65_516), ADA_TO_BRAM), 'tcp', 'length', undefined],
     ];
-    for (const [call, fn, layer] of cases) {
-      expectPacketError(fn, { code: 'ERR_FIELD_RANGE', layer }, {
+    for (const [call, fn, layer, field, value] of cases) {
+      expectPacketError(fn, { code: 'ERR_FIELD_RANGE', layer, fields: value === undefined ? { field } : { field, value } }, {
         call,
         input: '(see the call)',
         heading: 'Bytes, words and byte order',
         why: 'a value that does not fit its bits would be silently cut (DataView keeps only the low bits) and send a different packet than you meant',
       });
+    }
+    // Addresses: exactly four decimal numbers 0..255, nothing before or after.
+    for (const source of ['198.51.100', '198.51.100.256', '198.51.100.3.1', 'x198.51.100.3', '198.51.100.3x', '198.51.x.3', '198.51.100.-3', '198.51.100.0x3', '198.51.100.07', '']) {
+      expectPacketError(() => P.encodeIPv4({ ...ip, source }, none), { code: 'ERR_FIELD_RANGE', layer: 'ipv4' }, {
+        call: `encodeIPv4 with source ${JSON.stringify(source)}`,
+        input: '(see the call)',
+        heading: 'Bytes, words and byte order',
+        why: 'that is not a dotted-quad IPv4 address: four decimal numbers 0..255, no leading zeros, nothing else (the given ipv4AddressToBytes checks it for you)',
+      });
+    }
+  });
+
+  it('accepts every field at its largest and smallest value', () => {
+    const addresses = { source: '255.255.255.255', destination: '0.0.0.0' };
+    const ipMax: P.IPv4Fields = {
+      dscp: 63, ecn: 3, identification: 0xffff, dontFragment: true, moreFragments: true, fragmentOffset: 0x1fff,
+      ttl: 255, protocol: 255, ...addresses, options: new Uint8Array(40).fill(1),
+    };
+    const ipMin: P.IPv4Fields = {
+      dscp: 0, ecn: 0, identification: 0, dontFragment: false, moreFragments: false, fragmentOffset: 0,
+      ttl: 0, protocol: 0, ...addresses, options: none,
+    };
+    const tcpMax: P.TcpFields = {
+      sourcePort: 0xffff, destinationPort: 0xffff, sequence: 0xffffffff, acknowledgment: 0xffffffff, flags: 0xff,
+      window: 0xffff, urgentPointer: 0xffff, options: new Uint8Array(40).fill(1),
+    };
+    const tcpMin: P.TcpFields = { sourcePort: 0, destinationPort: 0, sequence: 0, acknowledgment: 0, flags: 0, window: 0, urgentPointer: 0, options: none };
+    const cases: [string, () => unknown][] = [
+      ['encodeIPv4(every field at its maximum, 40 bytes of options)', () => P.encodeIPv4(ipMax, none)],
+      ['encodeIPv4(every field at its minimum)', () => P.encodeIPv4(ipMin, none)],
+      ['encodeIPv4(a payload that makes Total Length exactly 65,535)', () => P.encodeIPv4(ipMin, new Uint8Array(65_515))],
+      ['encodeUdp(ports 65535 -> 65535)', () => P.encodeUdp({ sourcePort: 0xffff, destinationPort: 0xffff }, none, addresses)],
+      ['encodeUdp(ports 0 -> 0)', () => P.encodeUdp({ sourcePort: 0, destinationPort: 0 }, none, addresses)],
+      ['encodeUdp(a payload that makes Length exactly 65,535)', () => P.encodeUdp({ sourcePort: 1, destinationPort: 2 }, new Uint8Array(65_527), addresses)],
+      ['encodeTcp(every field at its maximum, 40 bytes of options)', () => P.encodeTcp(tcpMax, none, addresses)],
+      ['encodeTcp(every field at its minimum)', () => P.encodeTcp(tcpMin, none, addresses)],
+      ['encodeTcp(a payload that makes the segment exactly 65,535 bytes)', () => P.encodeTcp(tcpMin, new Uint8Array(65_515), addresses)],
+    ];
+    for (const [call, fn] of cases) {
+      const o = attempt(fn);
+      check(o.ok, () => ({
+        did: `${call} ${describeOutcome(o)}`,
+        expected: 'an encoded packet: every value fits its field (a 4-bit length field holds up to 15 words, 60 bytes; a 16-bit length up to 65,535)',
+        lesson: lesson('Bytes, words and byte order'),
+      }));
     }
   });
 });

@@ -245,9 +245,9 @@ export class PacketError extends Error {
 export class TruncatedPacketError extends PacketError {
   constructor(
     layer: Layer,
-    /** Bytes needed. */
+    /** Bytes needed: the minimum header, IHL x 4 or Data Offset x 4, or the length field's value. */
     readonly needed: number,
-    /** Bytes there were. */
+    /** Bytes there were: the buffer's length. */
     readonly got: number,
   ) {
     super('ERR_PACKET_TRUNCATED', layer, `truncated: need ${needed} bytes, got ${got}`);
@@ -258,7 +258,7 @@ export class TruncatedPacketError extends PacketError {
 export class ChecksumError extends PacketError {
   constructor(
     layer: Layer,
-    /** The folded sum that was found instead of 0xffff. */
+    /** The folded sum that was found instead of 0xffff (pseudo-header included for UDP and TCP). */
     readonly sum: number,
   ) {
     super('ERR_BAD_CHECKSUM', layer, `bad checksum: the covered bytes sum to 0x${hex16(sum)}, not 0xffff`);
@@ -279,7 +279,7 @@ export class BadVersionError extends PacketError {
 export class BadHeaderLengthError extends PacketError {
   constructor(
     layer: Layer,
-    /** The field at fault, e.g. "ihl". */
+    /** The field at fault: "ihl", "dataOffset", "totalLength" or "length" (UDP). */
     readonly field: string,
     /** Its value. */
     readonly value: number,
@@ -304,7 +304,7 @@ export class WrongProtocolError extends PacketError {
 export class FieldRangeError extends PacketError {
   constructor(
     layer: Layer,
-    /** The field at fault. */
+    /** The field at fault, spelled as in the fields type ("ttl", "options", ...); for a payload too long, "totalLength" (IPv4) or "length" (UDP, TCP). */
     readonly field: string,
     /** The value that does not fit. */
     readonly value: unknown,
@@ -366,7 +366,7 @@ export function pseudoHeaderSum(addresses: AddressPair, protocol: number, length
 
 /** An IPv4 packet: a header built from `fields` with its checksum, then `payload`. */
 export function encodeIPv4(fields: IPv4Fields, payload: Uint8Array): Uint8Array {
-  // TODO: check every field fits (FieldRangeError), write the header big-endian with IHL in 32-bit words, then fill in the header checksum.
+  // TODO: check every field fits (FieldRangeError), write the header big-endian with IHL in 32-bit words into a new array, copy options and payload in, then fill in the header checksum.
   return todo(import.meta.url, 'encodeIPv4');
 }
 
@@ -388,7 +388,7 @@ export function encodeUdp(fields: UdpFields, payload: Uint8Array, addresses: Add
 
 /** Decode and verify a UDP datagram that travelled between `addresses`. */
 export function decodeUdp(datagram: Uint8Array, addresses: AddressPair): UdpDatagram {
-  // TODO: check the length field against the buffer, verify the checksum with the pseudo-header (unless it is 0), read the fields.
+  // TODO: check the header and its Length against the buffer, verify the checksum over the first Length bytes with the pseudo-header (unless it is 0), read the fields.
   return todo(import.meta.url, 'decodeUdp');
 }
 
@@ -404,7 +404,7 @@ export function encodeTcp(fields: TcpFields, payload: Uint8Array, addresses: Add
 
 /** Decode and verify a TCP segment (the whole IPv4 payload) that travelled between `addresses`. */
 export function decodeTcp(segment: Uint8Array, addresses: AddressPair): TcpSegment {
-  // TODO: check the length and Data Offset (words!), verify the checksum with the pseudo-header, then split options from payload.
+  // TODO: check the length and Data Offset (words! the byte's low 4 bits are reserved), verify the checksum with the pseudo-header, then split options from payload.
   return todo(import.meta.url, 'decodeTcp');
 }
 
