@@ -139,9 +139,9 @@ export const chapters: Chapter[] = [
     files: ['exercise.ts'],
     hints: [
       "Start with `start()`: `net.createServer(...)`, then `server.listen({ host, port })` or `server.listen({ path })`. Port 0 means \"any free port\", so report the port from `server.address()` once the listen callback runs. Which operator keeps 0 as 0, `||` or `??`?",
-      "A `'data'` event is whatever bytes have arrived, not a message. Keep a `pending` Buffer per connection, append each chunk, and write back only up to the last newline (`pending.lastIndexOf(NEWLINE) + 1`). Never `end()` from the `'data'` handler.",
-      "The client's FIN arrives as `'end'`. Create the server with `{ allowHalfOpen: true }` and, on `'end'`, call `socket.end(pending)`: the leftover bytes, then your own FIN. The client mirrors it: `socket.end(bytes)` on `'connect'`, collect every `'data'`, resolve on `'end'`.",
-      "Track connections in a `Map` keyed by `tupleKey(fourTupleOf(socket))` (a counter for Unix sockets), computed on accept and deleted on `'close'`. In `close()`: `server.close(cb)`, `socket.end()` on each, a `setTimeout` that `destroy()`s the rest after `closeGraceMs`, then await the callback and every socket's `'close'`, and clear the timer.",
+      "A `'data'` event is whatever bytes have arrived, not a message. Keep the pending pieces of each connection in an array. Only the new chunk can hold a new newline, so look there: `cut = chunk.lastIndexOf(NEWLINE) + 1`. When `cut > 0`, write `Buffer.concat([...pending, chunk.subarray(0, cut)])` (one join per line, not per chunk) and keep `chunk.subarray(cut)`. Never `end()` from the `'data'` handler, and write only while `socket.writable`.",
+      "The client's FIN arrives as `'end'`. Create the server with `{ allowHalfOpen: true }` and, on `'end'`, call `socket.end(Buffer.concat(pending))`: the leftover bytes, then your own FIN (unless `close()` has ended your side already). The client mirrors it: `socket.end(bytes)` on `'connect'`, collect every `'data'`, resolve on `'end'`.",
+      "Track connections in a `Map` keyed by `tupleKey(fourTupleOf(socket))` (a counter for Unix sockets), computed on accept and deleted on `'close'`, and give each accepted socket an `'error'` listener. In `close()`: `server.close(cb)`, `socket.end()` on each, a `setTimeout` that `destroy()`s the rest after `closeGraceMs`, then await the callback and every socket's `'close'`, and clear the timer.",
       "Keep the kernel's code when you wrap errors: until `'listening'`, `server.once('error', (err) => reject(new ListenError(errorCode(err), describeAddress(wanted), { cause: err })))`. In `sendAndReceive`, `ConnectError` before `'connect'`, `SocketError` after, and `socket.setTimeout(ms, () => socket.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))`.",
     ],
     mistakes: [
@@ -151,6 +151,9 @@ export const chapters: Chapter[] = [
       { name: 'hard-coded-port', what: '`port || 4004` turns port 0 into a fixed port, so a second server fails with EADDRINUSE.', caughtBy: 'two servers on port 0 at the same time both start' },
       { name: 'binds-all-interfaces', what: 'Binds 0.0.0.0 by default, which any machine on the network can reach.', caughtBy: 'binds loopback' },
       { name: 'client-stops-at-first-data', what: "sendAndReceive resolves with the first 'data' chunk instead of waiting for the server's FIN.", caughtBy: 'collects the whole reply' },
+      { name: 'no-error-listener', what: "No 'error' listener on accepted sockets: the first client that resets its connection crashes the whole server.", caughtBy: 'resets its connection does not take the server down' },
+      { name: 'writes-after-end', what: "echoLines writes whatever arrives even after close() has ended our side: a write after end() is an error.", caughtBy: 'echoLines writes nothing once our side has ended' },
+      { name: 'grace-timer-not-cleared', what: 'close() never clears its grace timer, which keeps the process alive for closeGraceMs after everything has closed.', caughtBy: 'close() leaves no open handle behind' },
     ],
     peers: ['nc', 'curl'],
   },

@@ -60,7 +60,7 @@ export type EchoServerOptions =
 
 /** Options of sendAndReceive. */
 export interface SendOptions {
-  /** Give up after this many milliseconds without progress (default DEFAULT_CLIENT_TIMEOUT_MS). */
+  /** Give up after this many milliseconds without progress (default DEFAULT_CLIENT_TIMEOUT_MS); 0 means never, as in socket.setTimeout. */
   timeoutMs?: number;
 }
 
@@ -75,7 +75,11 @@ export type SocketErrorCode =
   | 'ETIMEDOUT'
   | (string & {});
 
-/** A socket operation failed. `code` is the operating system's name for why: check it, not the message. */
+/**
+ * A socket operation failed. `code` is the operating system's name for why: check it, not the message.
+ * sendAndReceive rejects with this class itself when the connection breaks after it was made
+ * (ECONNRESET, or ETIMEDOUT when the server goes silent).
+ */
 export class SocketError extends Error {
   override name = 'SocketError';
 
@@ -95,7 +99,7 @@ export class ListenError extends SocketError {
   override name = 'ListenError';
 }
 
-/** Connecting failed: nobody listens there (ECONNREFUSED, or ENOENT for a path), or no answer (ETIMEDOUT). */
+/** Connecting failed, before 'connect': nobody listens there (ECONNREFUSED, or ENOENT for a path), or no answer to the dial in time (ETIMEDOUT). */
 export class ConnectError extends SocketError {
   override name = 'ConnectError';
 }
@@ -126,9 +130,12 @@ export function fourTupleOf(socket: net.Socket): FourTuple | null {
 /**
  * The conversation on one accepted connection: echo each complete line as soon as its newline
  * arrives; when the peer half-closes, echo the unfinished rest, then end our side too.
+ * Once our side has ended (close() hung up first), it writes nothing: what still arrives is dropped.
  */
 export function echoLines(socket: net.Socket): void {
-  // TODO: on 'data', keep the bytes after the last NEWLINE and write back everything up to it; on 'end', echo the rest and end().
+  // TODO: on 'data', look for the last NEWLINE in the new chunk only: write back the pending pieces plus the chunk up to it
+  // (joined once), and keep the rest as pending pieces. On 'end', echo the pending rest and end() our side.
+  // Once our side has ended (close() hung up: socket.writable is false), write nothing: drop what still arrives.
   return todo(import.meta.url, 'echoLines');
 }
 
@@ -145,31 +152,45 @@ export class EchoServer {
     this.options = options;
   }
 
-  /** Listen; resolves with the address actually bound (the real port when port 0 was asked). */
+  /**
+   * Listen; resolves with the address actually bound, as an Address: `{ host, port }` with the real port
+   * (when port 0 was asked), or `{ path }` for a Unix socket. Rejects with ListenError keeping the kernel's code.
+   */
   async start(): Promise<Address> {
     // TODO: create a net.Server (think about allowHalfOpen), listen on the path or on host ?? LOOPBACK and port ?? ANY_PORT,
-    // reject with a ListenError carrying the error's code, track each accepted socket by its 4-tuple, and resolve with server.address().
+    // reject with a ListenError (its code, describeAddress of the address asked for, { cause: err }) if 'error' comes before 'listening'.
+    // For each accepted socket: track it by its 4-tuple until its 'close', listen for its 'error' (or one reset
+    // crashes the whole server), and run echoLines on it. Resolve with server.address() turned into an Address:
+    // { host: info.address, port: info.port } for an AddressInfo, { path } when it is a string.
     return todo(import.meta.url, 'EchoServer.start');
   }
 
-  /** The open connections, in the order they were accepted. */
+  /** The open connections, in the order they were accepted; a connection leaves the list on its socket's 'close'. */
   connections(): ConnectionInfo[] {
     // TODO: list the ConnectionInfo of every connection that has not closed yet.
     return todo(import.meta.url, 'EchoServer.connections');
   }
 
-  /** Stop listening and end every open connection; resolves once all are closed. Safe to call twice. */
+  /**
+   * Stop listening and end every open connection; resolves once the listening socket and every connection
+   * are closed. An unfinished line is not echoed. Safe to call twice, and before start().
+   */
   async close(): Promise<void> {
     // TODO: stop accepting (server.close), end() every open connection, destroy() the ones still open after
     // options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS, and resolve once server.close() has called back and every socket has closed.
+    // Clear the grace timer when done. Before start(), or when already closed, there is nothing to do.
     return todo(import.meta.url, 'EchoServer.close');
   }
 }
 
-/** Connect, send `bytes`, half-close, and resolve with everything the server sent until its FIN. */
+/**
+ * Connect, send `bytes` (as they were at the call: the caller may reuse its buffer at once), half-close,
+ * and resolve with everything the server sent until its FIN. Once it settles, nothing of it stays open.
+ */
 export function sendAndReceive(to: Address, bytes: Uint8Array, options: SendOptions = {}): Promise<Buffer> {
-  // TODO: net.connect to the path or host/port; on 'connect' send the bytes and end(); collect 'data' until 'end';
-  // reject with ConnectError (before 'connect') or SocketError (after), keeping the error's code; time out with ETIMEDOUT.
+  // TODO: copy the bytes now; net.connect to the path or host/port; on 'connect' send the copy and end(); collect 'data'
+  // until 'end' and resolve with them joined. Reject with ConnectError (before 'connect') or SocketError (after), with
+  // the error's code, describeAddress(to) and { cause: err }. Time out with code ETIMEDOUT after timeoutMs without progress (socket.setTimeout).
   return todo(import.meta.url, 'sendAndReceive');
 }
 

@@ -59,7 +59,7 @@ export type EchoServerOptions =
 
 /** Options of sendAndReceive. */
 export interface SendOptions {
-  /** Give up after this many milliseconds without progress (default DEFAULT_CLIENT_TIMEOUT_MS). */
+  /** Give up after this many milliseconds without progress (default DEFAULT_CLIENT_TIMEOUT_MS); 0 means never, as in socket.setTimeout. */
   timeoutMs?: number;
 }
 
@@ -74,7 +74,11 @@ export type SocketErrorCode =
   | 'ETIMEDOUT'
   | (string & {});
 
-/** A socket operation failed. `code` is the operating system's name for why: check it, not the message. */
+/**
+ * A socket operation failed. `code` is the operating system's name for why: check it, not the message.
+ * sendAndReceive rejects with this class itself when the connection breaks after it was made
+ * (ECONNRESET, or ETIMEDOUT when the server goes silent).
+ */
 export class SocketError extends Error {
   override name = 'SocketError';
 
@@ -94,13 +98,14 @@ export class ListenError extends SocketError {
   override name = 'ListenError';
 }
 
-/** Connecting failed: nobody listens there (ECONNREFUSED, or ENOENT for a path), or no answer (ETIMEDOUT). */
+/** Connecting failed, before 'connect': nobody listens there (ECONNREFUSED, or ENOENT for a path), or no answer to the dial in time (ETIMEDOUT). */
 export class ConnectError extends SocketError {
   override name = 'ConnectError';
 }
 
 /** The `code` of a Node.js system error ('ECONNREFUSED', ...), or 'EUNKNOWN'. */
 export function errorCode(err: unknown): SocketErrorCode {
+  // Stryker disable next-line OptionalChaining: every error this chapter passes in is an Error object, never null or undefined
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'EUNKNOWN';
 }
@@ -129,21 +134,29 @@ export function fourTupleOf(socket: net.Socket): FourTuple | null {
 /**
  * The conversation on one accepted connection: echo each complete line as soon as its newline
  * arrives; when the peer half-closes, echo the unfinished rest, then end our side too.
+ * Once our side has ended (close() hung up first), it writes nothing: what still arrives is dropped.
  */
 export function echoLines(socket: net.Socket): void {
-  let pending: Buffer = Buffer.alloc(0);
+  // The bytes after the last newline, as they came: pieces kept, joined once when their line completes.
+  // Gluing every chunk onto one growing buffer and rescanning it would make a long line cost quadratic time.
+  let pending: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => {
-    // A 'data' event is whatever bytes have arrived, not a message: keep what follows the last newline.
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    const cut = pending.lastIndexOf(NEWLINE) + 1;
-    if (cut === 0) return;
-    // Not writable once close() has hung up on this connection: nothing more to say.
-    if (socket.writable) socket.write(pending.subarray(0, cut));
-    pending = pending.subarray(cut);
+    // A 'data' event is whatever bytes have arrived, not a message. Only the new bytes can hold a new newline.
+    const cut = chunk.lastIndexOf(NEWLINE) + 1;
+    if (cut === 0) {
+      pending.push(chunk);
+      return;
+    }
+    const lines = Buffer.concat([...pending, chunk.subarray(0, cut)]);
+    // What follows the newline (a view, maybe empty) starts the next line.
+    pending = [chunk.subarray(cut)];
+    // Once close() has ended our side, we may not write: what arrives now is read and dropped.
+    if (socket.writable) socket.write(lines);
   });
   socket.on('end', () => {
-    // The peer's FIN: it has finished sending but still listens. Answer, then send our own FIN.
-    if (socket.writable) socket.end(pending);
+    // The peer's FIN: it has finished sending but still listens. Echo the unfinished rest, then send our own FIN.
+    // (If close() has already ended our side, there is nothing left to say: the connection now closes.)
+    if (socket.writable) socket.end(Buffer.concat(pending));
   });
 }
 
@@ -161,9 +174,13 @@ export class EchoServer {
     this.options = options;
   }
 
-  /** Listen; resolves with the address actually bound (the real port when port 0 was asked). */
+  /**
+   * Listen; resolves with the address actually bound, as an Address: `{ host, port }` with the real port
+   * (when port 0 was asked), or `{ path }` for a Unix socket. Rejects with ListenError keeping the kernel's code.
+   */
   async start(): Promise<Address> {
     // allowHalfOpen: the peer's FIN ends only its direction; we decide when ours ends (echoLines).
+    // Stryker disable next-line ObjectLiteral,BooleanLiteral: echoLines ends our side synchronously in 'end', before Node's automatic end() would
     const server = net.createServer({ allowHalfOpen: true }, (socket) => this.#accept(socket));
     const o = this.options;
     // `??`, not `||`: port 0 is a real request ("any free port"), not a missing value.
@@ -183,12 +200,15 @@ export class EchoServer {
     return typeof bound === 'string' ? { path: bound } : { host: bound.address, port: bound.port };
   }
 
-  /** The open connections, in the order they were accepted. */
+  /** The open connections, in the order they were accepted; a connection leaves the list on its socket's 'close'. */
   connections(): ConnectionInfo[] {
     return [...this.#open.values()].map((c) => c.info);
   }
 
-  /** Stop listening and end every open connection; resolves once all are closed. Safe to call twice. */
+  /**
+   * Stop listening and end every open connection; resolves once the listening socket and every connection
+   * are closed. An unfinished line is not echoed. Safe to call twice, and before start().
+   */
   async close(): Promise<void> {
     const server = this.#server;
     if (!server) return;
@@ -211,6 +231,7 @@ export class EchoServer {
   #accept(socket: net.Socket): void {
     // Read the 4-tuple now: it names this connection among all others on the same server port.
     const tuple = fourTupleOf(socket);
+    // Stryker disable next-line UpdateOperator: counting down gives keys that never repeat just as well
     const key = tuple ? tupleKey(tuple) : `unix #${++this.#unixCount}`;
     this.#open.set(key, { socket, info: { key, tuple } });
     socket.once('close', () => this.#open.delete(key));
@@ -220,9 +241,14 @@ export class EchoServer {
   }
 }
 
-/** Connect, send `bytes`, half-close, and resolve with everything the server sent until its FIN. */
+/**
+ * Connect, send `bytes` (as they were at the call: the caller may reuse its buffer at once), half-close,
+ * and resolve with everything the server sent until its FIN. Once it settles, nothing of it stays open.
+ */
 export function sendAndReceive(to: Address, bytes: Uint8Array, options: SendOptions = {}): Promise<Buffer> {
   const where = describeAddress(to);
+  // Our own copy, taken now: the bytes leave only after 'connect', and the caller may reuse its buffer meanwhile.
+  const request = Buffer.from(bytes);
   return new Promise<Buffer>((resolve, reject) => {
     const socket = 'path' in to ? net.connect({ path: to.path }) : net.connect({ host: to.host, port: to.port });
     const reply: Buffer[] = [];
@@ -234,7 +260,7 @@ export function sendAndReceive(to: Address, bytes: Uint8Array, options: SendOpti
     socket.once('connect', () => {
       connected = true;
       // Send it all, then FIN ("that was everything"); our read side stays open for the reply.
-      socket.end(bytes);
+      socket.end(request);
     });
     socket.on('data', (chunk: Buffer) => reply.push(chunk));
     // The server's FIN, not the first 'data', says the reply is complete.
