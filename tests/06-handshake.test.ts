@@ -12,24 +12,32 @@
  *   SYN-SENT -> SYN-RECEIVED (and on to ESTABLISHED)                        simultaneous open
  *   LISTEN -> SYN-SENT (SEND)                                               data sent while listening
  *   LISTEN -> CLOSED, SYN-SENT -> CLOSED, SYN-RECEIVED -> FIN-WAIT-1        CLOSE before the handshake finishes
- *   SYN-RECEIVED -> LISTEN (RST)                                            a RST in SYN-RECEIVED
+ *   SYN-RECEIVED -> LISTEN (RST, SYN), SYN-RECEIVED -> CLOSED (RST)         a RST in SYN-RECEIVED, a SYN inside the window
  *   ESTABLISHED -> FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT -> CLOSED          active close
+ *   FIN-WAIT-1 -> TIME-WAIT                                                 a FIN that also acknowledges our FIN
  *   ESTABLISHED -> CLOSE-WAIT -> LAST-ACK -> CLOSED                         passive close
  *   FIN-WAIT-1 -> CLOSING -> TIME-WAIT                                      simultaneous close
+ *   every synchronized state -> CLOSED (RST at RCV.NXT, ABORT)              a RST at RCV.NXT ..., ABORT sends ...
+ *
+ * After each step that changes them, the scripts also check the TCB itself (ISS, IRS, SND.UNA,
+ * SND.NXT, RCV.NXT), and wherever a connection reaches CLOSED, that no timer is left on the clock.
  */
 import http from 'node:http';
 import net from 'node:net';
 import { describe, it } from 'vitest';
 import { createDelayProxy } from '@impl/06-handshake/delay-proxy.ts';
 import type { Segment, State } from '@impl/06-handshake/exercise.ts';
-import { MSL_MS, TcpCallError, TcpConnection, segmentLength } from '@impl/06-handshake/exercise.ts';
+import { MSL_MS, RECEIVE_WINDOW, TcpCallError, TcpConnection, segmentLength } from '@impl/06-handshake/exercise.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, unwrap, wrap } from '@impl/06-handshake/sequence.ts';
 import {
   FakeClock,
   check,
   connect,
+  eventually,
+  onCleanup,
   fail,
   listen,
+  pause,
   randomBytes,
   randomInt,
   readToEnd,
@@ -161,7 +169,7 @@ function refused(name: UserCall | 'send', code: string): Step {
       if (name === 'send') conn.send(1);
       else conn[name]();
     } catch (err) {
-      if (err instanceof TcpCallError && err.code === code) return undefined;
+      if (err instanceof TcpCallError && err.code === code && err.name === 'TcpCallError') return undefined;
       return `${label} threw ${thrown(err)}, not a TcpCallError with code ${code}`;
     }
     return `${label} was accepted (no error); now ${String(conn.state)}`;
@@ -182,6 +190,41 @@ function sends(...texts: string[]): Step {
     const ok = got.length === want.length && got.every((g, i) => sameSegment(g, want[i]!));
     return ok ? undefined : `your connection sent ${showAll(got)}`;
   }, `your connection sends ${showAll(want)}`);
+}
+
+/**
+ * One of several correct ways to send: each alternative is a list of segments (in order), written
+ * with `|` between segments. Used where the lesson allows more than one shape.
+ */
+function sendsOneOf(...alternatives: string[]): Step {
+  const wants = alternatives.map((a) => (a.trim() === '' ? [] : a.split('|').map((t) => seg(t.trim()))));
+  const label = wants.map(showAll).join('  OR  ');
+  return new ScriptStep<Run>('expectation', `expect you to send ${label}`, ({ conn }) => {
+    const got = conn.outbox.splice(0);
+    const ok = wants.some((want) => got.length === want.length && got.every((g, i) => sameSegment(g, want[i]!)));
+    return ok ? undefined : `your connection sent ${showAll(got)}`;
+  }, `your connection sends ${label}`);
+}
+
+/** The sequence variables of the TCB that the RFC names. */
+interface Tcb {
+  iss?: number;
+  irs?: number;
+  sndUna?: number;
+  sndNxt?: number;
+  rcvNxt?: number;
+}
+
+const TCB_NAMES: Record<keyof Tcb, string> = { iss: 'ISS', irs: 'IRS', sndUna: 'SND.UNA', sndNxt: 'SND.NXT', rcvNxt: 'RCV.NXT' };
+
+/** The connection's sequence variables hold these values (the ones given; the others are not checked). */
+function tcb(want: Tcb): Step {
+  const keys = Object.keys(want) as (keyof Tcb)[];
+  const label = keys.map((k) => `${TCB_NAMES[k]}=${num(want[k])}`).join(' ');
+  return new ScriptStep<Run>('expectation', `expect ${label}`, ({ conn }) => {
+    const wrong = keys.filter((k) => conn[k] !== want[k]);
+    return wrong.length === 0 ? undefined : `your connection has ${wrong.map((k) => `${TCB_NAMES[k]}=${num(conn[k])}`).join(' ')}`;
+  }, `your connection's TCB holds ${label}`);
 }
 
 /** The connection is in this state. */
@@ -231,9 +274,53 @@ function script(title: string, options: ScriptOptions, steps: Step[]): void {
 const establishedActive = () => [
   call('openActive'),
   sends('<SEQ=100><CTL=SYN>'),
+  tcb({ iss: 100, sndUna: 100, sndNxt: 101 }),
   recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
   sends('<SEQ=101><ACK=301><CTL=ACK>'),
   state('ESTABLISHED'),
+  tcb({ sndUna: 101, sndNxt: 101, irs: 300, rcvNxt: 301 }),
+];
+
+/** From ESTABLISHED (as above), our CLOSE: FIN-WAIT-1 with SND.NXT 102, RCV.NXT 301. */
+const finWait1 = () => [
+  ...establishedActive(),
+  call('close'),
+  sends('<SEQ=101><ACK=301><CTL=FIN,ACK>'),
+  state('FIN-WAIT-1'),
+  tcb({ sndUna: 101, sndNxt: 102, rcvNxt: 301 }),
+];
+
+/** Our FIN acknowledged: FIN-WAIT-2. */
+const finWait2 = () => [...finWait1(), recv('<SEQ=301><ACK=102><CTL=ACK>'), sends(), state('FIN-WAIT-2'), tcb({ sndUna: 102 })];
+
+/** The FINs crossed: CLOSING, with RCV.NXT 302. */
+const closing = () => [...finWait1(), recv('<SEQ=301><ACK=101><CTL=FIN,ACK>'), sends('<SEQ=102><ACK=302><CTL=ACK>'), state('CLOSING'), tcb({ rcvNxt: 302 })];
+
+/** The peer's FIN with the ACK of ours: TIME-WAIT, with RCV.NXT 302. */
+const timeWait = () => [...finWait1(), recv('<SEQ=301><ACK=102><CTL=FIN,ACK>'), sends('<SEQ=102><ACK=302><CTL=ACK>'), state('TIME-WAIT'), tcb({ sndUna: 102, rcvNxt: 302 })];
+
+/** The peer closed first: CLOSE-WAIT, with RCV.NXT 302. */
+const closeWait = () => [...establishedActive(), recv('<SEQ=301><ACK=101><CTL=FIN,ACK>'), sends('<SEQ=101><ACK=302><CTL=ACK>'), state('CLOSE-WAIT'), tcb({ rcvNxt: 302 })];
+
+/** Then our CLOSE: LAST-ACK, with SND.NXT 102. */
+const lastAck = () => [...closeWait(), call('close'), sends('<SEQ=101><ACK=302><CTL=FIN,ACK>'), state('LAST-ACK'), tcb({ sndNxt: 102 })];
+
+/** A passive open up to SYN-RECEIVED: ISS 300, the peer's SYN at 100. */
+const synReceivedPassive = () => [
+  call('openPassive'),
+  recv('<SEQ=100><CTL=SYN>'),
+  sends('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+  state('SYN-RECEIVED'),
+];
+
+/** A simultaneous open up to SYN-RECEIVED: ISS 100, the peer's SYN at 300 crossed ours. */
+const synReceivedActive = () => [
+  call('openActive'),
+  sends('<SEQ=100><CTL=SYN>'),
+  recv('<SEQ=300><CTL=SYN>'),
+  sends('<SEQ=100><ACK=301><CTL=SYN,ACK>'),
+  state('SYN-RECEIVED'),
+  tcb({ sndUna: 100, sndNxt: 101, irs: 300, rcvNxt: 301 }),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +390,15 @@ describe('sequence numbers on a 32-bit circle', () => {
         cmp('seqDiff', seqDiff, 0xffffffff, 0x00000001, -2),
         cmp('seqDiff', seqDiff, 0x00000000, 0x7fffffff, -0x7fffffff),
         cmp('seqDiff', seqDiff, 300, 100, 200),
+        cmp('seqDiff', seqDiff, 0x7fffffff, 0x00000000, 0x7fffffff),
+        cmp('seqDiff', seqDiff, 0x80000000, 0x00000000, -0x80000000),
+        cmp('seqDiff', seqDiff, 0x00000000, 0x80000000, -0x80000000),
+        cmp('seqLe', seqLe, 0x00000001, 0xffffffff, false),
+        cmp('seqGe', seqGe, 0xffffffff, 0x00000001, false),
+        cmp('seqLe', seqLe, 2, 1, false),
+        cmp('seqGe', seqGe, 1, 2, false),
+        cmp('seqGt', seqGt, 0x7fffffff, 0x00000000, true),
+        cmp('seqLt', seqLt, 0x00000000, 0x7fffffff, true),
       ],
       'Counting on a circle: 32-bit wraparound',
       'numbers compare by the short way round the circle: 0xFFFFFFFF is 2 before 0x00000001, so a plain `<` gives the wrong answer near the wrap',
@@ -412,8 +508,10 @@ describe('opening: the three-way handshake', () => {
       recv('<SEQ=100><CTL=SYN>'),
       sends('<SEQ=300><ACK=101><CTL=SYN,ACK>').why('the SYN took number 100, so the next one expected is 101; our own SYN carries our ISS'),
       state('SYN-RECEIVED'),
+      tcb({ iss: 300, irs: 100, rcvNxt: 101, sndUna: 300, sndNxt: 301 }).why('the SYN-ACK took our ISS, and nothing of ours is acknowledged yet'),
       recv('<SEQ=101><ACK=301><CTL=ACK>'),
       state('ESTABLISHED'),
+      tcb({ sndUna: 301, sndNxt: 301, irs: 100, rcvNxt: 101 }).why('the ACK of our SYN moves SND.UNA up to SND.NXT; an ACK takes no number, so RCV.NXT stays'),
     ]);
     script('the third segment of the handshake may already carry data', { iss: 300, lesson: 'The three-way handshake' }, [
       call('openPassive'),
@@ -422,6 +520,7 @@ describe('opening: the three-way handshake', () => {
       recv('<SEQ=101><ACK=301><CTL=ACK><DATA=20>'),
       sends('<SEQ=301><ACK=121><CTL=ACK>').why('the ACK of our SYN completes the handshake, then its 20 bytes are taken and acknowledged'),
       state('ESTABLISHED'),
+      tcb({ sndUna: 301, sndNxt: 301, rcvNxt: 121 }),
     ]);
   });
 
@@ -435,6 +534,16 @@ describe('opening: the three-way handshake', () => {
       state('ESTABLISHED'),
       callSend(10),
       sends('<SEQ=101><ACK=301><CTL=ACK><DATA=10>').why('the first data byte comes right after the SYN; an ACK takes no number'),
+      tcb({ sndUna: 101, sndNxt: 111, rcvNxt: 301 }).why('10 bytes sent and not yet acknowledged: SND.NXT moves on, SND.UNA waits for the ACK'),
+      recv('<SEQ=301><ACK=105><CTL=ACK>'),
+      sends(),
+      tcb({ sndUna: 105, sndNxt: 111 }).why('an ACK of 105 acknowledges the first 4 bytes'),
+      recv('<SEQ=301><ACK=103><CTL=ACK>'),
+      sends().why('an old ACK inside the window is simply taken: it acknowledges nothing new'),
+      tcb({ sndUna: 105, sndNxt: 111 }).why('SND.UNA never moves backwards'),
+      recv('<SEQ=301><ACK=111><CTL=ACK>'),
+      tcb({ sndUna: 111, sndNxt: 111 }),
+      state('ESTABLISHED'),
     ]);
   });
 
@@ -447,16 +556,21 @@ describe('opening: the three-way handshake', () => {
       state('ESTABLISHED'),
       callSend(5),
       sends('<SEQ=301><ACK=101><CTL=ACK><DATA=5>').why('our SYN took 300, so our data starts at 301'),
+      tcb({ sndNxt: 306 }),
       recv('<SEQ=101><ACK=306><CTL=ACK><DATA=10>'),
       sends('<SEQ=306><ACK=111><CTL=ACK>').why('10 data bytes take 10 numbers, 101 to 110'),
+      tcb({ sndUna: 306, sndNxt: 306, rcvNxt: 111 }),
       recv('<SEQ=111><ACK=306><CTL=FIN,ACK>'),
       sends('<SEQ=306><ACK=112><CTL=ACK>').why('their FIN took 111: acknowledge 111 + 1'),
       state('CLOSE-WAIT'),
+      tcb({ rcvNxt: 112 }),
       call('close'),
       sends('<SEQ=306><ACK=112><CTL=FIN,ACK>'),
       state('LAST-ACK'),
+      tcb({ sndUna: 306, sndNxt: 307 }).why('our FIN took 306'),
       recv('<SEQ=112><ACK=307><CTL=ACK>'),
       state('CLOSED').why('our FIN took 306, so 307 acknowledges it'),
+      timers(0),
     ]);
     const lengths: Row[] = [
       { expr: 'segmentLength(<SEQ=0><CTL=SYN>)', run: () => segmentLength(seg('<SEQ=0><CTL=SYN>')), want: 1 },
@@ -494,9 +608,50 @@ describe('opening: the three-way handshake', () => {
       callSend(5),
       sends('<SEQ=100><CTL=SYN>').why('SEND in LISTEN opens actively: data cannot go before the handshake'),
       state('SYN-SENT'),
+      tcb({ sndUna: 100, sndNxt: 101 }).why('only the SYN is out; the 5 bytes wait and take no number yet'),
       recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
-      sends('<SEQ=101><ACK=301><CTL=ACK>', '<SEQ=101><ACK=301><CTL=ACK><DATA=5>').why('the handshake ACK goes first, then the 5 waiting bytes'),
+      sendsOneOf(
+        '<SEQ=101><ACK=301><CTL=ACK> | <SEQ=101><ACK=301><CTL=ACK><DATA=5>',
+        '<SEQ=101><ACK=301><CTL=ACK><DATA=5>',
+      ).why('the waiting bytes leave right behind (or with) the handshake ACK'),
       state('ESTABLISHED'),
+      tcb({ sndUna: 101, sndNxt: 106, irs: 300, rcvNxt: 301 }),
+    ]);
+    script('SEND in SYN-SENT', { iss: 100, lesson: 'The state diagram' }, [
+      call('openActive'),
+      sends('<SEQ=100><CTL=SYN>'),
+      callSend(3),
+      callSend(4),
+      sends().why('data handed over before ESTABLISHED waits for the handshake'),
+      tcb({ sndUna: 100, sndNxt: 101 }),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sendsOneOf(
+        '<SEQ=101><ACK=301><CTL=ACK> | <SEQ=101><ACK=301><CTL=ACK><DATA=7>',
+        '<SEQ=101><ACK=301><CTL=ACK><DATA=7>',
+      ).why('all 7 waiting bytes leave as one segment right behind (or with) the handshake ACK'),
+      tcb({ sndUna: 101, sndNxt: 108 }),
+    ]);
+  });
+
+  it('data and a CLOSE handed over in SYN-RECEIVED wait for ESTABLISHED, then the data goes before the FIN', () => {
+    script('SEND and CLOSE in SYN-RECEIVED', { iss: 300, lesson: 'The state diagram' }, [
+      call('openPassive'),
+      recv('<SEQ=100><CTL=SYN>'),
+      sends('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      callSend(6),
+      call('close'),
+      sends().why('the data must wait for the handshake, and the FIN must come after the data'),
+      state('SYN-RECEIVED'),
+      refused('send', 'ERR_CONNECTION_CLOSING'),
+      recv('<SEQ=101><ACK=301><CTL=ACK>'),
+      sendsOneOf(
+        '<SEQ=301><ACK=101><CTL=ACK><DATA=6> | <SEQ=307><ACK=101><CTL=FIN,ACK>',
+        '<SEQ=301><ACK=101><CTL=FIN,ACK><DATA=6>',
+      ).why('the 6 bytes take 301..306 and the FIN takes 307, in one segment or two'),
+      state('FIN-WAIT-1'),
+      tcb({ sndUna: 301, sndNxt: 308 }),
+      recv('<SEQ=101><ACK=308><CTL=ACK>'),
+      state('FIN-WAIT-2').why('308 acknowledges the data and the FIN'),
     ]);
   });
 
@@ -554,6 +709,123 @@ describe('opening: the three-way handshake', () => {
       sends('<SEQ=100><ACK=301><CTL=SYN,ACK>'),
       recv('<SEQ=301><CTL=RST>'),
       state('CLOSED').why('an active open that gets a RST was refused: there is no LISTEN to go back to'),
+    ]);
+  });
+  it('SYN-SENT waits for a SYN: an ACK of our SYN without one is dropped', () => {
+    script('ACK without SYN in SYN-SENT', { iss: 100, lesson: 'RST and unexpected segments' }, [
+      call('openActive'),
+      sends('<SEQ=100><CTL=SYN>'),
+      recv('<SEQ=300><ACK=101><CTL=ACK>'),
+      sends().why('the peer has not told us its ISN yet: without a SYN there is nothing to acknowledge'),
+      state('SYN-SENT'),
+      tcb({ sndUna: 100, sndNxt: 101 }),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>'),
+      state('ESTABLISHED'),
+    ]);
+  });
+
+  it('in SYN-RECEIVED, an ACK that does not acknowledge our SYN gets a RST, and the handshake goes on', () => {
+    script('bad ACK in SYN-RECEIVED', { iss: 300, lesson: 'RST and unexpected segments' }, [
+      ...synReceivedPassive(),
+      recv('<SEQ=101><ACK=999><CTL=ACK>'),
+      sends('<SEQ=999><CTL=RST>').why('999 is beyond SND.NXT = 301: it acknowledges something we never sent'),
+      state('SYN-RECEIVED'),
+      recv('<SEQ=101><ACK=300><CTL=ACK>'),
+      sends('<SEQ=300><CTL=RST>').why('ACK = ISS acknowledges nothing: our SYN needs 301'),
+      state('SYN-RECEIVED'),
+      tcb({ sndUna: 300, sndNxt: 301, rcvNxt: 101 }),
+      recv('<SEQ=101><ACK=301><CTL=ACK>'),
+      sends(),
+      state('ESTABLISHED'),
+      tcb({ sndUna: 301 }),
+    ]);
+  });
+
+  it('a SYN inside the window in SYN-RECEIVED sends a passive open back to LISTEN', () => {
+    script('new SYN in SYN-RECEIVED (passive)', { iss: 300, lesson: 'RST and unexpected segments' }, [
+      ...synReceivedPassive(),
+      recv('<SEQ=101><CTL=SYN>'),
+      sends().why('after a passive open, a SYN in SYN-RECEIVED means the handshake went wrong: back to LISTEN, quietly'),
+      state('LISTEN'),
+      recv('<SEQ=700><CTL=SYN>'),
+      sends('<SEQ=300><ACK=701><CTL=SYN,ACK>'),
+      state('SYN-RECEIVED'),
+      tcb({ irs: 700, rcvNxt: 701 }),
+    ]);
+  });
+
+  it("after a simultaneous open, SYN-RECEIVED is completed only by the peer's own SYN-ACK", () => {
+    script('look-alikes in SYN-RECEIVED (active)', { iss: 100, lesson: 'Simultaneous open and simultaneous close' }, [
+      ...synReceivedActive(),
+      recv('<SEQ=300><ACK=101><CTL=ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('no SYN: SEQ 300 is before RCV.NXT = 301, outside the window'),
+      state('SYN-RECEIVED'),
+      recv('<SEQ=300><ACK=101><CTL=SYN,RST,ACK>'),
+      sends().why('a RST outside the window is dropped silently'),
+      state('SYN-RECEIVED'),
+      recv('<SEQ=300><ACK=100><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('ACK 100 does not acknowledge our SYN, so this is not the peer completing the open'),
+      state('SYN-RECEIVED'),
+      recv('<SEQ=301><ACK=101><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('a SYN at a new place (not the IRS) inside the window gets a challenge ACK'),
+      state('SYN-RECEIVED'),
+      tcb({ sndUna: 100, irs: 300, rcvNxt: 301 }),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sends(),
+      state('ESTABLISHED').why('SEQ = IRS and ACK = SND.NXT: the peer repeats its SYN and acknowledges ours'),
+      tcb({ sndUna: 101, sndNxt: 101, irs: 300, rcvNxt: 301 }),
+    ]);
+    script('SYN-ACK after a passive open', { iss: 300, lesson: 'RST and unexpected segments' }, [
+      ...synReceivedPassive(),
+      recv('<SEQ=100><ACK=301><CTL=SYN,ACK>'),
+      sends('<SEQ=301><ACK=101><CTL=ACK>').why('after a passive open only a plain ACK completes the handshake; SEQ 100 is outside the window'),
+      state('SYN-RECEIVED'),
+    ]);
+  });
+
+  it('a listener that opened by sending counts as an active opener: a RST in SYN-RECEIVED refuses it', () => {
+    script('SEND in LISTEN, then the SYNs cross, then a RST', { iss: 100, lesson: 'Simultaneous open and simultaneous close' }, [
+      call('openPassive'),
+      callSend(5),
+      sends('<SEQ=100><CTL=SYN>'),
+      recv('<SEQ=300><CTL=SYN>'),
+      sends('<SEQ=100><ACK=301><CTL=SYN,ACK>'),
+      state('SYN-RECEIVED'),
+      recv('<SEQ=301><CTL=RST>'),
+      sends(),
+      state('CLOSED').why('SYN-RECEIVED was reached from SYN-SENT, not from LISTEN'),
+      timers(0),
+    ]);
+  });
+
+  it('a connection closed or refused before the handshake forgets the data it was holding', () => {
+    script('CLOSE in SYN-SENT with data waiting, then a new open', { iss: 100, lesson: 'The state diagram' }, [
+      call('openActive'),
+      sends('<SEQ=100><CTL=SYN>'),
+      callSend(5),
+      call('close'),
+      sends(),
+      state('CLOSED'),
+      call('openActive'),
+      sends('<SEQ=100><CTL=SYN>'),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('the 5 bytes belonged to the connection that was closed'),
+      state('ESTABLISHED'),
+      tcb({ sndNxt: 101 }),
+    ]);
+    script('refused with data and a CLOSE waiting, then a new open', { iss: 100, lesson: 'The state diagram' }, [
+      ...synReceivedActive(),
+      callSend(3),
+      call('close'),
+      sends(),
+      recv('<SEQ=301><CTL=RST>'),
+      state('CLOSED'),
+      call('openActive'),
+      sends('<SEQ=100><CTL=SYN>'),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('neither the 3 bytes nor the CLOSE belong to the new connection'),
+      state('ESTABLISHED'),
     ]);
   });
 });
@@ -697,6 +969,107 @@ describe('closing: FIN, TIME-WAIT and 2*MSL', () => {
     ]);
   });
 
+  it('a RST at RCV.NXT ends the connection from every synchronized state, and leaves no timer behind', () => {
+    const cases: [string, () => Step[], number][] = [
+      ['FIN-WAIT-1', finWait1, 301],
+      ['FIN-WAIT-2', finWait2, 301],
+      ['CLOSE-WAIT', closeWait, 302],
+      ['CLOSING', closing, 302],
+      ['LAST-ACK', lastAck, 302],
+      ['TIME-WAIT', timeWait, 302],
+    ];
+    for (const [name, prefix, rcvNxt] of cases) {
+      script(`RST in ${name}`, { iss: 100, msl: 1_000, lesson: 'RST and unexpected segments' }, [
+        ...prefix(),
+        recv(`<SEQ=${rcvNxt}><CTL=RST>`),
+        sends().why('a RST is never answered'),
+        state('CLOSED').why(`SEQ = RCV.NXT = ${rcvNxt}: the peer really reset the connection`),
+        timers(0).why('a connection that is gone keeps no timer running'),
+      ]);
+    }
+  });
+
+  it('ABORT sends <SEQ=SND.NXT><CTL=RST> exactly where the RFC asks for one, and always ends in CLOSED', () => {
+    const cases: [string, Step[], string | undefined][] = [
+      ['SYN-SENT', [call('openActive'), sends('<SEQ=100><CTL=SYN>')], undefined],
+      ['SYN-RECEIVED', synReceivedPassive(), '<SEQ=301><CTL=RST>'],
+      ['FIN-WAIT-1', finWait1(), '<SEQ=102><CTL=RST>'],
+      ['FIN-WAIT-2', finWait2(), '<SEQ=102><CTL=RST>'],
+      ['CLOSE-WAIT', closeWait(), '<SEQ=101><CTL=RST>'],
+      ['CLOSING', closing(), undefined],
+      ['LAST-ACK', lastAck(), undefined],
+    ];
+    for (const [name, prefix, rst] of cases) {
+      const iss = name === 'SYN-RECEIVED' ? 300 : 100;
+      script(`ABORT in ${name}`, { iss, msl: 1_000, lesson: 'What the user may call, and when' }, [
+        ...prefix,
+        call('abort'),
+        rst
+          ? sends(rst).why('the peer knows our numbers: a RST at SND.NXT tells it the connection is gone')
+          : sends().why(name === 'SYN-SENT' ? 'the peer has not heard of us: there is nobody to tell' : 'both sides already sent their FIN: there is nothing left to tell'),
+        state('CLOSED'),
+        timers(0),
+      ]);
+    }
+  });
+
+  it('CLOSING waits for the ACK of our own FIN; an ACK of less keeps it there', () => {
+    script('old ACK in CLOSING', { iss: 100, msl: 1_000, lesson: 'Simultaneous open and simultaneous close' }, [
+      ...closing(),
+      recv('<SEQ=302><ACK=101><CTL=ACK>'),
+      sends(),
+      state('CLOSING').why('101 does not acknowledge our FIN at 101: that needs 102'),
+      recv('<SEQ=302><ACK=102><CTL=ACK>'),
+      sends(),
+      state('TIME-WAIT'),
+      tcb({ sndUna: 102 }),
+    ]);
+  });
+
+  it('in TIME-WAIT only the repeated FIN restarts the wait; other old segments get an ACK and change nothing', () => {
+    script('old segments in TIME-WAIT', { iss: 100, msl: 1_000, lesson: 'Closing and TIME-WAIT' }, [
+      ...timeWait(),
+      advance(1_500, 'most of 2*MSL'),
+      recv('<SEQ=297><ACK=102><CTL=ACK><DATA=5>'),
+      sends('<SEQ=102><ACK=302><CTL=ACK>').why('old data, outside the window: answered with an ACK of where we are'),
+      recv('<SEQ=200><ACK=102><CTL=FIN,ACK>'),
+      sends('<SEQ=102><ACK=302><CTL=ACK>').why('a FIN that does not end at RCV.NXT is not the one we acknowledged: just an old segment'),
+      recv('<SEQ=301><ACK=102><CTL=FIN,RST,ACK>'),
+      sends().why('a RST outside the window is dropped silently, FIN or not'),
+      state('TIME-WAIT'),
+      advance(499, 'up to 1 ms before the first 2*MSL ends'),
+      state('TIME-WAIT'),
+      advance(1, 'the last millisecond of the first 2*MSL'),
+      state('CLOSED').why('none of those segments was the repeated FIN, so the wait was never restarted'),
+      timers(0),
+    ]);
+  });
+
+  it('CLOSE-WAIT answers a repeated FIN with an ACK and stays: only the side that closed first waits in TIME-WAIT', () => {
+    script('repeated FIN in CLOSE-WAIT', { iss: 100, lesson: 'Closing and TIME-WAIT' }, [
+      ...closeWait(),
+      recv('<SEQ=301><ACK=101><CTL=FIN,ACK>'),
+      sends('<SEQ=101><ACK=302><CTL=ACK>').why('our ACK of their FIN was lost, so it came again: it is before the window now, so we acknowledge again'),
+      state('CLOSE-WAIT'),
+      timers(0),
+      tcb({ rcvNxt: 302 }),
+    ]);
+  });
+
+  it("data and FIN in one segment move RCV.NXT by the data plus one, and the peer's data after its FIN is not taken", () => {
+    script('data with the FIN, then data after it', { iss: 100, lesson: 'SYN and FIN take a sequence number' }, [
+      ...establishedActive(),
+      recv('<SEQ=301><ACK=101><CTL=FIN,ACK><DATA=5>'),
+      sends('<SEQ=101><ACK=307><CTL=ACK>').why('5 bytes take 301..305 and the FIN takes 306'),
+      state('CLOSE-WAIT'),
+      tcb({ rcvNxt: 307 }),
+      recv('<SEQ=307><ACK=101><CTL=ACK><DATA=5>'),
+      sendsOneOf('', '<SEQ=101><ACK=307><CTL=ACK>'),
+      tcb({ rcvNxt: 307 }).why('the peer said it had no more data: bytes after its FIN cannot be real'),
+      state('CLOSE-WAIT'),
+    ]);
+  });
+
   it('two of your connections, wired back to back, open and close simultaneously and both wait in TIME-WAIT', () => {
     const clock = new FakeClock();
     const a = new TcpConnection({ clock, iss: 100, msl: 1_000 });
@@ -764,6 +1137,10 @@ describe('unexpected segments: RST or drop (RFC 9293 §3.10.7)', () => {
       sends('<SEQ=555><CTL=RST>').why('with an ACK, the RST takes its SEQ from SEG.ACK: exactly what the sender expects next'),
       recv('<SEQ=100><CTL=FIN>'),
       sends('<SEQ=0><ACK=101><CTL=RST,ACK>'),
+      recv('<SEQ=100><DATA=20>'),
+      sends('<SEQ=0><ACK=120><CTL=RST,ACK>').why('20 data bytes take 100..119'),
+      recv('<SEQ=0xFFFFFFFF><CTL=SYN,FIN><DATA=3>'),
+      sends('<SEQ=0><ACK=4><CTL=RST,ACK>').why('SEG.LEN = 3 + 1 + 1 = 5, and 0xFFFFFFFF + 5 wraps to 4'),
       recv('<SEQ=100><CTL=RST>'),
       sends().why('a RST is never answered with a RST'),
       state('CLOSED'),
@@ -775,6 +1152,9 @@ describe('unexpected segments: RST or drop (RFC 9293 §3.10.7)', () => {
       call('openPassive'),
       recv('<SEQ=100><CTL=RST>'),
       sends(),
+      recv('<SEQ=100><ACK=777><CTL=RST,ACK>'),
+      sends().why('a RST is never answered with a RST, even one with an ACK'),
+      state('LISTEN'),
       recv('<SEQ=100><ACK=777><CTL=ACK>'),
       sends('<SEQ=777><CTL=RST>').why('nothing was sent yet, so any ACK is bad'),
       recv('<SEQ=100><CTL=FIN>'),
@@ -842,11 +1222,38 @@ describe('unexpected segments: RST or drop (RFC 9293 §3.10.7)', () => {
       sends('<SEQ=101><ACK=301><CTL=ACK>').why('70000 is beyond RCV.NXT + RCV.WND'),
       recv('<SEQ=301><ACK=5000><CTL=ACK>'),
       sends('<SEQ=101><ACK=301><CTL=ACK>').why('it acknowledges data we never sent'),
+      recv('<SEQ=301><ACK=5000><CTL=ACK><DATA=5>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('the whole segment is dropped, its data too: it acknowledges data we never sent'),
+      tcb({ sndUna: 101, rcvNxt: 301 }),
+      recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why('the peer sent its SYN-ACK again (our handshake ACK was lost): SEQ 300 is before the window, so we acknowledge again'),
       recv('<SEQ=301><DATA=5>'),
       sends().why('a segment without the ACK bit is dropped in a synchronized state'),
       recv('<SEQ=301><ACK=101><CTL=ACK><DATA=5>'),
       sends('<SEQ=101><ACK=306><CTL=ACK>').why('none of the bad segments moved RCV.NXT'),
       state('ESTABLISHED'),
+    ]);
+  });
+
+  it('a connection that was opened passively is ended by a RST and challenged by a SYN like any other once ESTABLISHED', () => {
+    const established = () => [
+      call('openPassive'),
+      recv('<SEQ=100><CTL=SYN>'),
+      sends('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
+      recv('<SEQ=101><ACK=301><CTL=ACK>'),
+      state('ESTABLISHED'),
+    ];
+    script('SYN in ESTABLISHED after a passive open', { iss: 300, lesson: 'RST and unexpected segments' }, [
+      ...established(),
+      recv('<SEQ=101><CTL=SYN>'),
+      sends('<SEQ=301><ACK=101><CTL=ACK>').why('the way back to LISTEN is only for SYN-RECEIVED; an established connection challenges the SYN'),
+      state('ESTABLISHED'),
+    ]);
+    script('RST in ESTABLISHED after a passive open', { iss: 300, lesson: 'RST and unexpected segments' }, [
+      ...established(),
+      recv('<SEQ=101><CTL=RST>'),
+      sends(),
+      state('CLOSED').why('the way back to LISTEN is only for SYN-RECEIVED; an established connection that is reset is gone'),
     ]);
   });
 
@@ -861,8 +1268,65 @@ describe('unexpected segments: RST or drop (RFC 9293 §3.10.7)', () => {
     ]);
   });
 
+  it('the receive window has exact edges: RCV.NXT + RECEIVE_WINDOW - 1 is inside it, RCV.NXT + RECEIVE_WINDOW is not', () => {
+    const last = 301 + RECEIVE_WINDOW - 1;
+    script('RSTs at the window edges', { iss: 100, lesson: 'RST and unexpected segments' }, [
+      ...establishedActive(),
+      recv(`<SEQ=${last + 1}><CTL=RST>`),
+      sends().why(`${last + 1} = RCV.NXT + RECEIVE_WINDOW is just outside the window: dropped silently`),
+      recv(`<SEQ=${last}><CTL=RST>`),
+      sends('<SEQ=101><ACK=301><CTL=ACK>').why(`${last} is the last number inside the window: a challenge ACK`),
+      recv('<SEQ=300><CTL=RST>'),
+      sends().why('300 is just before RCV.NXT: outside the window'),
+      state('ESTABLISHED'),
+    ]);
+  });
+
+  it("a segment that overlaps the window's start is taken for its ACK; data not at RCV.NXT is answered with an ACK", () => {
+    script('overlapping and out-of-order segments', { iss: 100, lesson: 'RST and unexpected segments' }, [
+      ...establishedActive(),
+      callSend(10),
+      sends('<SEQ=101><ACK=301><CTL=ACK><DATA=10>'),
+      recv('<SEQ=291><ACK=105><CTL=ACK><DATA=20>'),
+      sends('<SEQ=111><ACK=301><CTL=ACK>').why('bytes 291..310 reach into the window, so the segment is acceptable; its data does not start at RCV.NXT'),
+      tcb({ sndUna: 105, sndNxt: 111, rcvNxt: 301 }).why('an acceptable segment\'s ACK field is taken: 105 acknowledges our first 4 bytes'),
+      recv('<SEQ=310><ACK=111><CTL=ACK><DATA=5>'),
+      sends('<SEQ=111><ACK=301><CTL=ACK>').why('bytes 310..314 leave a gap after 300: say which byte we want next'),
+      tcb({ sndUna: 111, rcvNxt: 301 }),
+      recv('<SEQ=301><ACK=111><CTL=ACK><DATA=9>'),
+      sends('<SEQ=111><ACK=310><CTL=ACK>'),
+      tcb({ rcvNxt: 310 }),
+    ]);
+  });
+
+  it('OPEN is refused with ERR_CONNECTION_EXISTS in every state but CLOSED, and SEND and CLOSE with ERR_CONNECTION_CLOSING once we closed', () => {
+    const cases: [State, number, Step[]][] = [
+      ['LISTEN', 300, [call('openPassive')]],
+      ['SYN-SENT', 100, [call('openActive'), sends('<SEQ=100><CTL=SYN>')]],
+      ['SYN-RECEIVED', 300, synReceivedPassive()],
+      ['ESTABLISHED', 100, establishedActive()],
+      ['CLOSE-WAIT', 100, closeWait()],
+      ['FIN-WAIT-1', 100, finWait1()],
+      ['FIN-WAIT-2', 100, finWait2()],
+      ['CLOSING', 100, closing()],
+      ['LAST-ACK', 100, lastAck()],
+      ['TIME-WAIT', 100, timeWait()],
+    ];
+    const afterClose = new Set<State>(['FIN-WAIT-1', 'FIN-WAIT-2', 'CLOSING', 'LAST-ACK', 'TIME-WAIT']);
+    for (const [name, iss, prefix] of cases) {
+      script(`calls refused in ${name}`, { iss, msl: 1_000, lesson: 'What the user may call, and when' }, [
+        ...prefix,
+        refused('openPassive', 'ERR_CONNECTION_EXISTS'),
+        refused('openActive', 'ERR_CONNECTION_EXISTS'),
+        ...(afterClose.has(name) ? [refused('send', 'ERR_CONNECTION_CLOSING'), refused('close', 'ERR_CONNECTION_CLOSING')] : []),
+        sends().why('a refused call sends nothing'),
+        state(name).why('a refused call changes nothing'),
+      ]);
+    }
+  });
+
   it('user calls that the state does not allow throw a TcpCallError with a stable code', () => {
-    script('calls at the wrong time', { iss: 100, lesson: 'The state diagram' }, [
+    script('calls at the wrong time', { iss: 100, lesson: 'What the user may call, and when' }, [
       refused('send', 'ERR_CONNECTION_DOES_NOT_EXIST'),
       refused('close', 'ERR_CONNECTION_DOES_NOT_EXIST'),
       refused('abort', 'ERR_CONNECTION_DOES_NOT_EXIST'),
@@ -898,6 +1362,17 @@ const median = (xs: number[]) => {
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const rtts = (x: number) => `${(x / RTT).toFixed(2)} RTT`;
 
+/** Collect the MaxListenersExceededWarnings emitted while a test runs (a listener added per chunk). */
+function listenerWarnings(): string[] {
+  const seen: string[] = [];
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') seen.push(w.message);
+  };
+  process.on('warning', onWarning);
+  onCleanup('the warning listener', () => void process.off('warning', onWarning));
+  return seen;
+}
+
 async function startProxy(targetPort: number, delayMs: number): Promise<number> {
   return listen(createDelayProxy({ target: { host: '127.0.0.1', port: targetPort }, delayMs }));
 }
@@ -928,7 +1403,9 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
     const echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
     const proxyPort = await startProxy(await listen(echo), 5);
     const seed = testSeed();
-    const payload = Buffer.from(randomBytes(seededRandom(seed), 256 * 1024));
+    // Every byte value first (0x80-0xff included, which a text conversion would mangle), then seeded noise.
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const payload = Buffer.concat([everyByte, everyByte.reverse(), Buffer.from(randomBytes(seededRandom(seed), 256 * 1024))]);
     const client = await connect(proxyPort);
     const received = readToEnd(client, 4_000);
     client.end(payload);
@@ -948,6 +1425,257 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
       expected: `the same ${payload.length} bytes, in order`,
       lesson: lesson('A slow path on loopback'),
       extra: replayHint(seed),
+    }));
+  });
+
+  it('relays to and from IPv6 (::1): a target given as ::1, and a proxy listening on ::1', async () => {
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
+    const echoPort = await listen(echo, 0, '::1');
+    const proxy = createDelayProxy({ target: { host: '::1', port: echoPort }, delayMs: 5 });
+    const proxyPort = await listen(proxy, 0, '::1');
+    const client = await connect(proxyPort, '::1');
+    const payload = Buffer.from([0x00, 0x7f, 0x80, 0xc3, 0xa9, 0xfe, 0xff, 0x0a]);
+    const received = readToEnd(client, 3_000);
+    client.end(payload);
+    let back: Buffer | undefined;
+    let problem = '';
+    try {
+      back = await received;
+    } catch (err) {
+      problem = ` (${thrown(err)})`;
+    }
+    check(!!back && back.equals(payload), () => ({
+      did: back ? `${back.length} bytes came back: ${back.toString('hex')}` : `the echo never ended${problem}`,
+      expected: `the same ${payload.length} bytes (${payload.toString('hex')}) through a proxy on [::1] to a server on [::1]`,
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('reaches a target on loopback when the target gives no host', async () => {
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
+    const echoPort = await listen(echo);
+    const proxyPort = await listen(createDelayProxy({ target: { port: echoPort }, delayMs: 5 }));
+    const client = await connect(proxyPort);
+    const received = readToEnd(client, 3_000);
+    client.end('no host given\n');
+    let back = '';
+    try {
+      back = (await received).toString();
+    } catch (err) {
+      back = `(nothing: ${thrown(err)})`;
+    }
+    check(back === 'no host given\n', () => ({
+      did: `the echo through your proxy was ${JSON.stringify(back)}`,
+      expected: 'without a host, the target is on this machine (loopback), as for net.connect',
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('carries what the server says first, without waiting for the client to speak', async () => {
+    const server = net.createServer((s) => s.write('220 hello from the server\n'));
+    const proxyPort = await startProxy(await listen(server), D);
+    const t0 = performance.now();
+    const client = track(net.connect({ port: proxyPort, host: '127.0.0.1' }), 'client to the proxy');
+    const greeting = new Promise<number>((resolve) => client.once('data', () => resolve(performance.now() - t0)));
+    const took = await within(greeting, 3_000, "the server's greeting, relayed by your proxy", 'Does your proxy relay the server-to-client direction even before the client sends anything?');
+    check(took >= 0.9 * 3 * D, () => ({
+      did: `the greeting arrived ${ms(took)} after the client connected`,
+      expected: `at least 2d (the handshake) + d (the greeting's trip) = ${3 * D} ms (we allow ${0.9 * 3 * D} ms): the server-to-client direction is delayed too`,
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('closes both sides once both streams have ended, and passes a reset on in either direction', async () => {
+    const serverSockets: net.Socket[] = [];
+    const echo = net.createServer({ allowHalfOpen: true }, (s) => {
+      serverSockets.push(s);
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    const proxy = createDelayProxy({ target: { host: '127.0.0.1', port: await listen(echo) }, delayMs: 5 });
+    const proxyPort = await listen(proxy);
+    const connections = () => new Promise<number>((resolve) => proxy.getConnections((_err, n) => resolve(n)));
+    const closed = (s: net.Socket | undefined) => !!s && s.destroyed;
+
+    // 1. A clean exchange: both ends, then every socket is closed (the proxy keeps none open).
+    const c1 = await connect(proxyPort);
+    const echoed = readToEnd(c1, 3_000);
+    c1.end('bye\n');
+    await within(echoed, 3_000, 'the echo of "bye" and its end');
+    const s1 = serverSockets[0];
+    const clean = await eventually(() => closed(s1) && c1.destroyed, 2_000);
+    const left = await connections();
+    check(clean && left === 0, () => ({
+      did: `after both streams ended: the server's socket ${closed(s1) ? 'closed' : 'is still open'}, the client's ${c1.destroyed ? 'closed' : 'is still open'}; the proxy still holds ${left} connection(s)`,
+      expected: 'every socket closed: when both directions have ended, the proxy has nothing more to carry',
+      lesson: lesson('A slow path on loopback'),
+    }));
+
+    // 2. The client resets: the proxy must close its connection to the server.
+    const c2 = await connect(proxyPort);
+    await echoTime(c2, 'ping\n', 'an exchange before the client resets');
+    const s2 = serverSockets[1];
+    c2.resetAndDestroy();
+    const serverSawIt = await eventually(() => closed(s2), 2_000);
+    check(serverSawIt, () => ({
+      did: "the client reset its connection, and the server's connection through the proxy is still open 2 s later",
+      expected: 'the proxy passes the reset on (after d): it closes its socket to the server',
+      lesson: lesson('A slow path on loopback'),
+    }));
+
+    // 3. The server resets: the proxy must close its connection to the client.
+    const c3 = await connect(proxyPort);
+    c3.on('error', () => {});
+    await echoTime(c3, 'ping\n', 'an exchange before the server resets');
+    serverSockets[2]!.resetAndDestroy();
+    const clientSawIt = await eventually(() => c3.destroyed || c3.readableEnded, 2_000);
+    check(clientSawIt, () => ({
+      did: "the server reset its connection, and the client's connection to the proxy is still open 2 s later",
+      expected: 'the proxy passes the reset on (after d): it closes its socket to the client',
+      lesson: lesson('A slow path on loopback'),
+    }));
+    await eventually(() => c1.destroyed && c2.destroyed, 500);
+    const stillOpen = await connections();
+    check(stillOpen === 0, () => ({
+      did: `after every client left, your proxy still holds ${stillOpen} connection(s)`,
+      expected: 'no connection left open',
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('lets the server end first while the client goes on sending (half-close the other way round)', async () => {
+    let heard = '';
+    let serverDone!: () => void;
+    const done = new Promise<void>((r) => (serverDone = r));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.end('bye from the server\n');
+      s.on('data', (d: Buffer) => (heard += d.toString()));
+      s.on('end', serverDone);
+    });
+    const proxyPort = await startProxy(await listen(server), 5);
+    const client = await connect(proxyPort, '127.0.0.1', 2_000, { allowHalfOpen: true });
+    const greeting = (await within(readToEnd(client, 3_000), 3_000, "the server's reply and its end")).toString();
+    client.end('late words from the client\n');
+    let ended = true;
+    try {
+      await within(done, 2_000, "the client's late words and its end, at the server");
+    } catch {
+      ended = false;
+    }
+    check(greeting === 'bye from the server\n' && ended && heard === 'late words from the client\n', () => ({
+      did: `the client got ${JSON.stringify(greeting)}; after that, the server got ${JSON.stringify(heard)}${ended ? ' and the end' : ' and no end'}`,
+      expected: "the server's end closes only its own direction: the client's words sent after it still reach the server, then the client's end",
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('a client that reads slowly still gets a large reply in full, then its end', async () => {
+    const seed = testSeed();
+    const reply = Buffer.from(randomBytes(seededRandom(seed), 8 * 1024 * 1024));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {});
+      s.resume();
+      // The reply leaves in 16 pieces, 10 ms apart: the proxy is still reading when the client side fills up.
+      const PIECE = reply.length / 16;
+      const send = (i: number): void => {
+        if (s.destroyed) return;
+        if (i === 16) return void s.end();
+        s.write(reply.subarray(i * PIECE, (i + 1) * PIECE));
+        setTimeout(() => send(i + 1), 10);
+      };
+      s.on('end', () => send(0));
+    });
+    const warnings = listenerWarnings();
+    const proxy = createDelayProxy({ target: { host: '127.0.0.1', port: await listen(server) }, delayMs: 5 });
+    let proxySide: net.Socket | undefined;
+    proxy.on('connection', (s: net.Socket) => (proxySide = s));
+    const proxyPort = await listen(proxy);
+    const client = await connect(proxyPort, '127.0.0.1', 2_000, { allowHalfOpen: true });
+    client.end('send me the big file\n');
+    client.pause();
+    // The reply piles up until the proxy's socket to the client is full (a write returned false).
+    await eventually(() => !!proxySide?.writableNeedDrain, 1_000);
+    client.resume();
+    let back: Buffer | undefined;
+    let problem = '';
+    try {
+      back = await readToEnd(client, 3_000);
+    } catch (err) {
+      problem = thrown(err);
+    }
+    const firstDiff = back ? back.findIndex((b, i) => b !== reply[i]) : -1;
+    check(!!back && back.equals(reply), () => ({
+      did: back
+        ? `${back.length} of ${reply.length} bytes came back${firstDiff >= 0 ? `, first difference at byte ${firstDiff}` : ''}`
+        : `the reply never ended (${problem})`,
+      expected: `all ${reply.length} bytes, then the end: when the client's side is full, wait for 'drain' and go on (and end only after the last byte)`,
+      lesson: lesson('A slow path on loopback'),
+      extra: replayHint(seed),
+    }));
+    await pause(0);
+    check(warnings.length === 0, () => ({
+      did: `Node warned: ${warnings[0]}`,
+      expected: "one 'drain' listener per pause of the reading side, not one for every chunk that found the far side full",
+      lesson: lesson('A slow path on loopback'),
+    }));
+  });
+
+  it('a server that reads slowly still gets a large upload in full, even after it ended its own side', async () => {
+    const seed = testSeed();
+    const upload = Buffer.from(randomBytes(seededRandom(seed), 8 * 1024 * 1024));
+    const parts: Buffer[] = [];
+    let serverDone!: () => void;
+    const done = new Promise<void>((r) => (serverDone = r));
+    const server = net.createServer({ allowHalfOpen: true }, (s) => {
+      s.on('error', () => {});
+      s.end('go ahead\n'); // the server has nothing more to say, but still listens
+      // A slow reader: a short rest after every chunk, so the upload piles up in front of it to the very end.
+      s.on('data', (d: Buffer) => {
+        parts.push(d);
+        s.pause();
+        setTimeout(() => s.resume(), 2);
+      });
+      s.on('end', serverDone);
+      s.on('close', serverDone);
+    });
+    const proxyPort = await startProxy(await listen(server), D);
+    const client = await connect(proxyPort, '127.0.0.1', 2_000, { allowHalfOpen: true });
+    client.resume();
+    client.end(upload);
+    let ended = true;
+    try {
+      await within(done, 3_000, 'the upload and its end, at the server');
+    } catch {
+      ended = false;
+    }
+    const got = Buffer.concat(parts);
+    const firstDiff = got.findIndex((b, i) => b !== upload[i]);
+    check(ended && got.equals(upload), () => ({
+      did: `the server got ${got.length} of ${upload.length} bytes${firstDiff >= 0 ? `, first difference at byte ${firstDiff}` : ''}${ended ? '' : ', and no end'}`,
+      expected: `all ${upload.length} bytes, then the end: a side that has ended its own stream may still be receiving, so nothing is cut off while bytes are on their way`,
+      lesson: lesson('A slow path on loopback'),
+      extra: replayHint(seed),
+    }));
+  });
+
+  it('never dials the server for a client connection that closes during the handshake wait', async () => {
+    let dialled = 0;
+    const server = net.createServer((s) => {
+      dialled++;
+      s.destroy();
+    });
+    const d = 20;
+    const proxy = createDelayProxy({ target: { host: '127.0.0.1', port: await listen(server) }, delayMs: d });
+    // The test closes the proxy's side of each connection during the wait, as a dropped client would.
+    proxy.on('connection', (s: net.Socket) => setImmediate(() => s.destroy()));
+    const proxyPort = await listen(proxy);
+    const client = await connect(proxyPort);
+    client.on('error', () => {});
+    await pause(2 * d + 150);
+    check(dialled === 0, () => ({
+      did: `the client's connection closed during the ${2 * d} ms handshake wait, and your proxy still dialled the server ${dialled} time(s)`,
+      expected: 'the handshake timer is cancelled when the client connection closes: nothing is left to relay, and no socket to the server is opened',
+      lesson: lesson('A slow path on loopback'),
     }));
   });
 
@@ -1028,28 +1756,31 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
     };
 
     await get(agent, 'the first keep-alive request (it opens the connection)');
+    // A busy machine only ever adds delay, and not evenly: one slow sample can make a reused request look
+    // fresh. The fastest of several samples is the one nearest the path's own cost, so compare fastest to fastest.
+    const SAMPLES = 5;
     const fresh: number[] = [];
     const reused: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < SAMPLES; i++) {
       fresh.push(await get(false, `fresh request ${i + 1}`));
       reused.push(await get(agent, `reused request ${i + 1}`));
     }
-    const [f, r] = [median(fresh), median(reused)];
+    const [f, r] = [Math.min(...fresh), Math.min(...reused)];
     const samples = `fresh: ${fresh.map(ms).join(', ')}; reused: ${reused.map(ms).join(', ')}; d = ${D} ms, RTT = ${RTT} ms`;
-    check(connections === 4, () => ({
+    check(connections === SAMPLES + 1, () => ({
       did: `the server saw ${connections} connections`,
-      expected: '4: one kept open by the keep-alive agent for all of its requests, and one per fresh request',
+      expected: `${SAMPLES + 1}: one kept open by the keep-alive agent for all of its requests, and one per fresh request`,
       lesson: lesson('Keep-alive: paying once'),
       extra: samples,
     }));
     check(r >= 0.9 * RTT, () => ({
-      did: `a request on the reused connection took ${ms(r)} = ${rtts(r)} (median)`,
+      did: `the fastest request on the reused connection took ${ms(r)} = ${rtts(r)}`,
       expected: `at least one round trip (${RTT} ms; we allow ${0.9 * RTT} ms): the request crosses the path, the reply crosses back`,
       lesson: lesson('A slow path on loopback'),
       extra: samples,
     }));
     check(f - r >= 0.5 * RTT && f - r <= 2 * RTT, () => ({
-      did: `fresh ${ms(f)} - reused ${ms(r)} = ${ms(f - r)} = ${rtts(f - r)} (medians of 3)`,
+      did: `fresh ${ms(f)} - reused ${ms(r)} = ${ms(f - r)} = ${rtts(f - r)} (the fastest of ${SAMPLES} each)`,
       expected: `about one extra round trip for the handshake: between ${0.5 * RTT} and ${2 * RTT} ms`,
       lesson: lesson('What a handshake costs'),
       extra: samples,

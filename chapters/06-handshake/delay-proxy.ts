@@ -11,7 +11,7 @@ import { todo } from '../workbook.ts';
 
 /** Where the proxy relays to, and how slow the path is that it pretends to be. */
 export interface DelayProxyOptions {
-  /** The real server behind the proxy. */
+  /** The real server behind the proxy; `host` may be IPv4 or IPv6 (`::1`), and defaults to loopback. */
   target: { host?: string; port: number };
   /** One-way delay d in ms: a round trip through the proxy costs 2d. */
   delayMs: number;
@@ -23,6 +23,9 @@ export interface DelayProxyOptions {
  */
 export function createDelayProxy(options: DelayProxyOptions): net.Server {
   // TODO: for each client, wait 2 * delayMs (the far leg's SYN and SYN-ACK) before relaying a
-  // single byte; then carry every chunk and each stream's end, delayed by delayMs, both ways.
+  // single byte; then carry every chunk (bytes, not text) and each stream's end, delayed by
+  // delayMs, both ways; pass a reset on as a destroy, after delayMs too. When write() returns false,
+  // pause the reading side until 'drain' (one listener per pause). If the client's socket closes
+  // during the wait, clear the timer and never dial the target.
   return todo(import.meta.url, 'createDelayProxy');
 }

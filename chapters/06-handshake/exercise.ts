@@ -90,7 +90,8 @@ export function segmentLength(segment: Segment): number {
  *
  * Every sequence number you compute or compare goes through ./sequence.ts (seqAdd, seqLt, ...):
  * they wrap at 2^32. You will need a little more state than the fields below, for example
- * whether SYN-RECEIVED was reached from LISTEN (RFC 9293 MUST-11) and the TIME-WAIT timer.
+ * whether SYN-RECEIVED was reached from LISTEN (RFC 9293 MUST-11), the data and the CLOSE that
+ * wait for the handshake, and the TIME-WAIT timer.
  */
 export class TcpConnection {
   /** Where the connection is in the RFC 9293 §3.3.2 diagram. */
@@ -133,30 +134,38 @@ export class TcpConnection {
   /** SEND `bytes` bytes of data (RFC 9293 §3.10.2); before ESTABLISHED they wait for the handshake. */
   send(bytes: number): void {
     // TODO: ESTABLISHED and CLOSE-WAIT send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK><DATA=bytes> at once.
-    // LISTEN opens actively first; SYN-SENT and SYN-RECEIVED keep the bytes and send them as one
-    // segment right after the connection becomes ESTABLISHED. CLOSED throws ERR_CONNECTION_DOES_NOT_EXIST;
-    // states after a CLOSE throw ERR_CONNECTION_CLOSING.
+    // LISTEN opens actively first; SYN-SENT and SYN-RECEIVED keep the bytes and send them all as one
+    // segment when the connection becomes ESTABLISHED, right behind (or with) the ACK that completes
+    // the handshake. CLOSED throws ERR_CONNECTION_DOES_NOT_EXIST; states after a CLOSE (a CLOSE
+    // waiting in SYN-RECEIVED included) throw ERR_CONNECTION_CLOSING. See the lesson's table
+    // "What the user may call, and when".
     return todo(import.meta.url, 'TcpConnection.send');
   }
 
   /** CLOSE: we have nothing more to send (RFC 9293 §3.10.4). */
   close(): void {
     // TODO: send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=FIN,ACK> (the FIN takes one number) from ESTABLISHED,
-    // SYN-RECEIVED and CLOSE-WAIT; LISTEN and SYN-SENT just close. The state diagram says where each
-    // one goes. CLOSED throws ERR_CONNECTION_DOES_NOT_EXIST; a second close throws ERR_CONNECTION_CLOSING.
+    // SYN-RECEIVED and CLOSE-WAIT; LISTEN and SYN-SENT just close and forget any waiting data. In
+    // SYN-RECEIVED with data waiting, the FIN waits too and leaves after the data. The state diagram
+    // says where each one goes. CLOSED throws ERR_CONNECTION_DOES_NOT_EXIST; a second close throws
+    // ERR_CONNECTION_CLOSING.
     return todo(import.meta.url, 'TcpConnection.close');
   }
 
   /** ABORT: drop the connection at once, telling a synchronized peer with a RST (RFC 9293 §3.10.5). */
   abort(): void {
-    // TODO: send <SEQ=SND.NXT><CTL=RST> where RFC 9293 §3.10.5 says so, then enter CLOSED.
+    // TODO: send <SEQ=SND.NXT><CTL=RST> from SYN-RECEIVED, ESTABLISHED, FIN-WAIT-1, FIN-WAIT-2 and
+    // CLOSE-WAIT (RFC 9293 §3.10.5), nothing from the other states, then enter CLOSED (no timer left).
+    // CLOSED throws ERR_CONNECTION_DOES_NOT_EXIST.
     return todo(import.meta.url, 'TcpConnection.abort');
   }
 
   /** A segment arrives from the peer (RFC 9293 §3.10.7). */
   receive(segment: Segment): void {
-    // TODO: follow RFC 9293 §3.10.7: separate rules for CLOSED, LISTEN and SYN-SENT; for every
-    // other state, check in order: in the window? RST? SYN? ACK? then data and FIN.
+    // TODO: follow RFC 9293 §3.10.7 and the lesson's table in "RST and unexpected segments":
+    // separate rules for CLOSED, LISTEN and SYN-SENT; for every other state, check in order: in the
+    // window? RST? SYN? ACK? then data and FIN. Keep SND.UNA, SND.NXT, IRS and RCV.NXT up to date
+    // after every segment: the tests read them.
     return todo(import.meta.url, 'TcpConnection.receive');
   }
 }

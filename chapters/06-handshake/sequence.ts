@@ -22,7 +22,7 @@ export function seqDiff(a: number, b: number): number {
   return todo(import.meta.url, 'seqDiff');
 }
 
-/** `a < b` in sequence space: a comes before b (at most half the circle before). */
+/** `a < b` in sequence space: a comes before b (less than half the circle before; exactly half apart is undefined). */
 export function seqLt(a: number, b: number): boolean {
   // TODO: compare by distance around the circle, not with a plain `<`.
   return todo(import.meta.url, 'seqLt');

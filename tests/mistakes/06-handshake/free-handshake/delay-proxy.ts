@@ -12,7 +12,7 @@ import net from 'node:net';
 
 /** Where the proxy relays to, and how slow the path is that it pretends to be. */
 export interface DelayProxyOptions {
-  /** The real server behind the proxy. */
+  /** The real server behind the proxy; `host` may be IPv4 or IPv6 (`::1`), and defaults to loopback. */
   target: { host?: string; port: number };
   /** One-way delay d in ms: a round trip through the proxy costs 2d. */
   delayMs: number;
@@ -44,8 +44,9 @@ function relay(from: net.Socket, to: net.Socket, delayMs: number): void {
   from.on('data', (chunk: Buffer) =>
     later(() => {
       if (!to.writable) return;
-      // Backpressure, briefly: if the far side is full, stop reading until it drains.
-      if (!to.write(chunk)) {
+      // Backpressure, briefly: if the far side is full, stop reading until it drains. Chunks already
+      // on their way still arrive meanwhile; one 'drain' listener per pause, not one per chunk.
+      if (!to.write(chunk) && !from.isPaused()) {
         from.pause();
         to.once('drain', () => from.resume());
       }

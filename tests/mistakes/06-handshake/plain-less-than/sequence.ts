@@ -23,7 +23,7 @@ export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-/** `a < b` in sequence space: a comes before b (at most half the circle before). */
+/** `a < b` in sequence space: a comes before b (less than half the circle before; exactly half apart is undefined). */
 export function seqLt(a: number, b: number): boolean {
   return a < b;
 }
