@@ -3,13 +3,14 @@
  * solution and each known-mistake variant exports the same typed API as its stub, through a
  * generated file of `Impl satisfies typeof Stub` lines.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths } from '../../chapters/manifest.ts';
 import { repoRoot } from '../impl-switch.ts';
-import type { Checks } from './checks.ts';
+import type { CheckResult } from './checks.ts';
 
 // One file per run, so that two self-checks running at once do not overwrite each other's.
 const GENERATED = `tests/.generated/api-conformance.${process.pid}.ts`;
@@ -34,16 +35,20 @@ function conformanceSource(list: Chapter[]): string {
   return lines.join('\n') + '\n';
 }
 
-/** Run tsc over the whole project plus the generated conformance file. */
-export function checkTypes(selected: Chapter[], checks: Checks): void {
+/**
+ * Run tsc over the whole project plus the generated conformance file. Asynchronous, so that the
+ * self-check can run it beside a test phase that often waits on timers and the network.
+ */
+export async function checkTypes(selected: Chapter[]): Promise<CheckResult> {
   mkdirSync(path.join(repoRoot, 'tests/.generated'), { recursive: true });
   writeFileSync(path.join(repoRoot, GENERATED), conformanceSource(selected));
   const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
-  const res = spawnSync(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json', '--pretty', 'false'], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-  });
+  const child = spawn(process.execPath, [tsc, '--noEmit', '-p', 'tsconfig.json', '--pretty', 'false'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d));
+  child.stderr.on('data', (d: Buffer) => (output += d));
+  const [code] = (await once(child, 'close')) as [number | null];
   rmSync(path.join(repoRoot, GENERATED), { force: true });
-  const errors = `${res.stdout}${res.stderr}`.split('\n').filter((l) => l.trim());
-  checks.add('typecheck: strict tsc, and every solution and variant exports its stub API', res.status === 0, errors.slice(0, 30));
+  const errors = output.split('\n').filter((l) => l.trim());
+  return { name: 'typecheck: strict tsc, and every solution and variant exports its stub API', ok: code === 0, details: errors.slice(0, 30) };
 }
