@@ -267,6 +267,44 @@ function whereIs(payload: Uint8Array, input: Uint8Array): string {
     : 'a copy (its own ArrayBuffer)';
 }
 
+/** What a decoder must read from `data` placed in a window of a larger buffer. */
+interface WindowCase {
+  name: string;
+  decode: (bytes: Uint8Array) => { header: object; payload: Uint8Array };
+  data: Uint8Array;
+  header: object;
+  payload: Uint8Array;
+  /** The same, in words, for the failure message. */
+  expected: string;
+  /** Where the payload starts in `data`, and how to say so. */
+  payloadAt: number;
+  payloadExpected: string;
+}
+
+/** A decoder given a window at an odd offset of a larger buffer reads it as a fresh copy, leaves it alone, and returns the payload as a view into it. */
+function checkDecodesInWindow(c: WindowCase): void {
+  const { big, window } = inWindow(c.data);
+  const before = big.slice();
+  const o = attempt(() => c.decode(window));
+  const wrong = o.ok ? fieldDifferences(c.header, o.value.header) : [];
+  check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, c.payload), () => ({
+    did: `${c.name}(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
+    expected: `the same as for a fresh copy: ${c.expected}`,
+    lesson: lesson('Bytes, words and byte order'),
+  }));
+  const payload = o.value.payload;
+  check(sameBytes(big, before), {
+    did: `${c.name} changed the bytes it was given:${dump(window)}`,
+    expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
+    lesson: lesson('Why a correct header checks to zero'),
+  });
+  check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + c.payloadAt, {
+    did: `${c.name} returned the payload as ${whereIs(payload, window)}`,
+    expected: c.payloadExpected,
+    lesson: lesson('The exercise'),
+  });
+}
+
 /** A copy of a TCP segment with bytes 16..17 set to the checksum the test computes itself. */
 function withTcpChecksum(segment: Uint8Array, source = ADA, destination = BRAM): Uint8Array {
   const out = segment.slice();
@@ -532,25 +570,15 @@ describe('IPv4 headers (RFC 791)', () => {
   });
 
   it('decodes a packet in a window of a larger buffer, and returns the payload as a view into it', () => {
-    const { big, window } = inWindow(UDP_IP_OPTIONS);
-    const before = big.slice();
-    const o = attempt(() => P.decodeIPv4(window));
-    const wrong = o.ok ? fieldDifferences({ version: 4, ihl: 7, totalLength: 53, ttl: 1, protocol: 17, source: ADA, destination: BRAM }, o.value.header) : [];
-    check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, UDP_IP_OPTIONS.subarray(28)), () => ({
-      did: `decodeIPv4(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
-      expected: 'the same as for a fresh copy: IHL 7, Total Length 53, TTL 1, the 25 bytes after the 28-byte header',
-      lesson: lesson('Bytes, words and byte order'),
-    }));
-    const payload = o.value.payload;
-    check(sameBytes(big, before), {
-      did: `decodeIPv4 changed the bytes it was given:${dump(window)}`,
-      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
-      lesson: lesson('Why a correct header checks to zero'),
-    });
-    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 28, {
-      did: `decodeIPv4 returned the payload as ${whereIs(payload, window)}`,
-      expected: 'a view into the packet (payload.buffer is the input\'s buffer) that starts at byte 28 of the input: packet.subarray(IHL x 4, Total Length), no copy',
-      lesson: lesson('The exercise'),
+    checkDecodesInWindow({
+      name: 'decodeIPv4',
+      decode: (b) => P.decodeIPv4(b),
+      data: UDP_IP_OPTIONS,
+      header: { version: 4, ihl: 7, totalLength: 53, ttl: 1, protocol: 17, source: ADA, destination: BRAM },
+      payload: UDP_IP_OPTIONS.subarray(28),
+      expected: 'IHL 7, Total Length 53, TTL 1, the 25 bytes after the 28-byte header',
+      payloadAt: 28,
+      payloadExpected: 'a view into the packet (payload.buffer is the input\'s buffer) that starts at byte 28 of the input: packet.subarray(IHL x 4, Total Length), no copy',
     });
   });
 
@@ -671,25 +699,15 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
   });
 
   it('decodes a datagram in a window of a larger buffer, and returns the payload as a view into it', () => {
-    const { big, window } = inWindow(UDP_HELLO.subarray(20));
-    const before = big.slice();
-    const o = attempt(() => P.decodeUdp(window, ADA_TO_BRAM));
-    const wrong = o.ok ? fieldDifferences(UDP_HELLO_UDP, o.value.header) : [];
-    check(o.ok && wrong.length === 0 && new TextDecoder().decode(o.value.payload) === 'Hello, Bram!\n', () => ({
-      did: `decodeUdp(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
-      expected: 'the same as for a fresh copy: ports 40601 -> 7001, length 21, checksum 0xc39c, "Hello, Bram!\\n"',
-      lesson: lesson('Bytes, words and byte order'),
-    }));
-    const payload = o.value.payload;
-    check(sameBytes(big, before), {
-      did: `decodeUdp changed the bytes it was given:${dump(window)}`,
-      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
-      lesson: lesson('Why a correct header checks to zero'),
-    });
-    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 8, {
-      did: `decodeUdp returned the payload as ${whereIs(payload, window)}`,
-      expected: 'a view into the datagram that starts at its byte 8: datagram.subarray(8, Length), no copy',
-      lesson: lesson('The exercise'),
+    checkDecodesInWindow({
+      name: 'decodeUdp',
+      decode: (b) => P.decodeUdp(b, ADA_TO_BRAM),
+      data: UDP_HELLO.subarray(20),
+      header: UDP_HELLO_UDP,
+      payload: text('Hello, Bram!\n'),
+      expected: 'ports 40601 -> 7001, length 21, checksum 0xc39c, "Hello, Bram!\\n"',
+      payloadAt: 8,
+      payloadExpected: 'a view into the datagram that starts at its byte 8: datagram.subarray(8, Length), no copy',
     });
   });
 
@@ -832,25 +850,15 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
   });
 
   it('decodes a segment in a window of a larger buffer, and returns the payload as a view into it', () => {
-    const { big, window } = inWindow(TCP_DATA.subarray(20));
-    const before = big.slice();
-    const o = attempt(() => P.decodeTcp(window, ADA_TO_BRAM));
-    const wrong = o.ok ? fieldDifferences(DATA_TCP, o.value.header) : [];
-    check(o.ok && wrong.length === 0 && new TextDecoder().decode(o.value.payload) === 'Hello again, Bram!\n', () => ({
-      did: `decodeTcp(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
-      expected: 'the same as for a fresh copy: the captured data segment, "Hello again, Bram!\\n"',
-      lesson: lesson('Bytes, words and byte order'),
-    }));
-    const payload = o.value.payload;
-    check(sameBytes(big, before), {
-      did: `decodeTcp changed the bytes it was given:${dump(window)}`,
-      expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
-      lesson: lesson('Why a correct header checks to zero'),
-    });
-    check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + 32, {
-      did: `decodeTcp returned the payload as ${whereIs(payload, window)}`,
-      expected: 'a view into the segment that starts at Data Offset x 4 = byte 32: segment.subarray(32), no copy',
-      lesson: lesson('The exercise'),
+    checkDecodesInWindow({
+      name: 'decodeTcp',
+      decode: (b) => P.decodeTcp(b, ADA_TO_BRAM),
+      data: TCP_DATA.subarray(20),
+      header: DATA_TCP,
+      payload: text('Hello again, Bram!\n'),
+      expected: 'the captured data segment, "Hello again, Bram!\\n"',
+      payloadAt: 32,
+      payloadExpected: 'a view into the segment that starts at Data Offset x 4 = byte 32: segment.subarray(32), no copy',
     });
   });
 
