@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
-import { implAliases, resolveImpl } from './tests/impl-switch.ts';
-import { baseTestOptions } from './tests/vitest-base.ts';
+import { implAliases, resolveImpl } from './engine/impl.ts';
+import { baseTestOptions } from './engine/options.ts';
 
 // One switch picks the implementation under test: WORKBOOK_IMPL (see tests/impl-switch.ts).
 const impl = resolveImpl(process.env.WORKBOOK_IMPL, process.cwd());

@@ -7,7 +7,7 @@
 
 /** A known-wrong solution that the chapter's suite must reject. */
 export interface Mistake {
-  /** Folder name under tests/mistakes/<chapter id>/. */
+  /** The patch's name: tests/mistakes/<chapter id>/<name>.patch, a unified diff against solutions/<chapter id>/. */
   name: string;
   /** The classic mistake in one learner-facing sentence. */
   what: string;
@@ -35,11 +35,45 @@ export interface Chapter {
   files: string[];
   /** Progressive hints, gentlest first (markdown). */
   hints: string[];
-  /** Known-mistake variants shipped in tests/mistakes/<id>/<name>/. */
+  /** Known-mistake variants, each shipped as a patch tests/mistakes/<id>/<name>.patch. */
   mistakes: Mistake[];
-  /** Optional external programs some tests use when present (skipped with a reason otherwise). */
-  peers?: string[];
+  /**
+   * Programs some tests talk to when they are installed (keys of `peerPrograms`); a test that needs a
+   * missing one skips with the program's install hint. The self-check fails when a suite calls
+   * `needPeer` for a program not listed here.
+   */
+  peers?: PeerName[];
 }
+
+/** A real program that tests use when it is installed, and how to get it. */
+export interface PeerProgram {
+  /** What the workbook uses it for. */
+  why: string;
+  /** How to install it, on Debian/Ubuntu and on macOS. */
+  install: string;
+}
+
+/** Every optional peer program, with its install hint. `doctor` lists these; `needPeer` prints the hint. */
+export const peerPrograms = {
+  curl: { why: 'an HTTP peer in the socket and web chapters', install: 'sudo apt-get install curl   (macOS: brew install curl)' },
+  nc: { why: 'a raw socket peer in the socket chapters', install: 'sudo apt-get install netcat-openbsd   (macOS: built in)' },
+  chromium: { why: 'a real browser for the site and WebSocket tests', install: 'sudo apt-get install chromium   (macOS: brew install --cask chromium)' },
+  openssl: { why: 'certificates and a TLS peer in the TLS chapter', install: 'sudo apt-get install openssl   (macOS: brew install openssl)' },
+} satisfies Record<string, PeerProgram>;
+
+/** The name of a known peer program. */
+export type PeerName = keyof typeof peerPrograms;
+
+/** The sections every lesson has, by their exact `##` heading text. */
+export const lessonSections = {
+  /** What to build; the site puts the exercise box at its end. */
+  exercise: 'The exercise',
+  /** Links to the sources the lesson builds on. */
+  furtherReading: 'Further reading',
+} as const;
+
+/** The container that opens every lesson with the story's beat. */
+export const STORY_CONTAINER = '::: story';
 
 /** The parts of the story, in order. */
 export const parts = [
@@ -293,14 +327,40 @@ export const chapters: Chapter[] = [
   },
 ];
 
+/** The chapter number as learners type and see it: "04". */
+export function chapterNumber(chapter: Pick<Chapter, 'number'>): string {
+  return String(chapter.number).padStart(2, '0');
+}
+
+/** The id a chapter must have: "<two-digit number>-<slug>". */
+export function expectedId(chapter: Pick<Chapter, 'number' | 'slug'>): string {
+  return `${chapterNumber(chapter)}-${chapter.slug}`;
+}
+
+/** The command that checks one chapter, as the lesson, the site and the CLI print it. */
+export function checkCommand(chapter: Pick<Chapter, 'number'>): string {
+  return `npm run workbook -- check ${chapterNumber(chapter)}`;
+}
+
+/** Where the built variants of the known mistakes live (git-ignored; see engine/mistakes.ts). */
+export const VARIANTS_DIR = 'tests/.generated/mistakes';
+
 /** Paths of a chapter's parts, relative to the repository root. */
 export function chapterPaths(chapter: Chapter) {
   return {
     lesson: `chapters/${chapter.id}/lesson.md`,
     stubs: chapter.files.map((f) => `chapters/${chapter.id}/${f}`),
     solutions: chapter.files.map((f) => `solutions/${chapter.id}/${f}`),
-    test: `tests/${chapter.id}.test.ts`,
-    mistakes: chapter.mistakes.map((m) => `tests/mistakes/${chapter.id}/${m.name}`),
+    /** The chapter's test folder: its spec file and its harness. */
+    testDir: `tests/${chapter.id}`,
+    /** The spec: the chapter's behaviour, top to bottom. */
+    test: `tests/${chapter.id}/${chapter.slug}.test.ts`,
+    /** The chapter's own test harness (helpers only this chapter uses). */
+    harness: `tests/${chapter.id}/harness.ts`,
+    /** One patch per known mistake, against solutions/<id>/. */
+    patches: chapter.mistakes.map((m) => `tests/mistakes/${chapter.id}/${m.name}.patch`),
+    /** Where each mistake's variant is built (solution copy + patch). */
+    mistakes: chapter.mistakes.map((m) => `${VARIANTS_DIR}/${chapter.id}/${m.name}`),
   };
 }
 

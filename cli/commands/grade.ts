@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { chapterPaths, chapters } from '../../chapters/manifest.ts';
-import { ImplSwitchError, resolveImpl } from '../../tests/impl-switch.ts';
+import { ImplSwitchError, resolveImpl } from '../../engine/impl.ts';
 import { runPhase } from '../../tests/selfcheck/suites.ts';
 import { CliError } from '../core/errors.ts';
 import { writeAtomic } from '../core/fsutil.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
-import { repoRoot } from '../../tests/impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import { CliError } from './errors.ts';
 
 /** The workbook's root directory. */

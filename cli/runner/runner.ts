@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters } from '../../chapters/manifest.ts';
-import { repoRoot } from '../../tests/impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import { projectConfig, vitestOptions } from '../../tests/selfcheck/suites.ts';
 import { CliError } from '../core/errors.ts';
 import { stateDir } from '../core/workbook.ts';

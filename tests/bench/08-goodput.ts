@@ -14,7 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as SenderModule from '../../chapters/08-reliable-delivery/exercise.ts';
 import type * as ReceiverModule from '../../chapters/08-reliable-delivery/receiver.ts';
-import { chapterDir, resolveImpl } from '../impl-switch.ts';
+import { chapterDir, resolveImpl } from '../../engine/impl.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { SimChannel } from '../helpers/sim-channel.ts';
 

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 
 /** Every benchmark: name, script, what it measures. */
 const benches = [

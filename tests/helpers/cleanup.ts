@@ -101,3 +101,12 @@ export async function runCleanups(): Promise<string[]> {
   }
   return problems;
 }
+
+/** Close a socket or server now, ignoring "already closed": for teardown paths that must not throw. */
+export function closeQuietly(thing: { close(): unknown } | undefined): void {
+  try {
+    thing?.close();
+  } catch {
+    /* already closed */
+  }
+}

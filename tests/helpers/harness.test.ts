@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chapters } from '../../chapters/manifest.ts';
-import { ImplSwitchError, chapterDir, resolveImpl } from '../impl-switch.ts';
-import { chunkings, forEachChunking, randomSplit } from './chunker.ts';
+import { ImplSwitchError, chapterDir, resolveImpl } from '../../engine/impl.ts';
+import { chunkings, cutInto, forEachChunking, pieces } from './chunker.ts';
+import { fc, forAll, forAllSync } from './property.ts';
 import { onCleanup, runCleanups, track } from './cleanup.ts';
 import { FakeClock } from './clock.ts';
 import { replayHint } from './replay.ts';
@@ -19,7 +20,7 @@ import { Transcript, hexdump, ncCommand, tapSocket } from './transcript.ts';
 const bytes = (s: string) => new TextEncoder().encode(s);
 const join = (cs: Uint8Array[]) => Buffer.concat(cs).toString();
 
-describe('the seeded chunker', () => {
+describe('the chunker', () => {
   it('re-splits a stream three ways without changing its bytes', () => {
     const input = bytes('hello, chunked world');
     const ways = chunkings(input, 7);
@@ -31,16 +32,72 @@ describe('the seeded chunker', () => {
 
   it('gives the same random split for the same seed, and another for another seed', () => {
     const input = bytes('x'.repeat(200));
-    const sizes = (seed: number) => randomSplit(input, seed).map((c) => c.length);
+    const sizes = (seed: number) => chunkings(input, seed)[1]!.chunks.map((c) => c.length);
     expect(sizes(42)).toEqual(sizes(42));
     expect(sizes(42)).not.toEqual(sizes(43));
   });
 
-  it('names the delivery pattern and seed when a check fails', async () => {
+  it('cuts at the given sizes and keeps the rest as one last piece', () => {
+    expect(cutInto(bytes('abcdefgh'), [3, 1]).map((c) => Buffer.from(c).toString())).toEqual(['abc', 'd', 'efgh']);
+    expect(cutInto(bytes('abc'), [5, 1]).map((c) => Buffer.from(c).toString())).toEqual(['abc']);
+    expect(cutInto(bytes(''), [])).toHaveLength(1);
+  });
+
+  it('never changes the bytes, whatever the random cut', () => {
+    const input = bytes('every byte must arrive once, in order');
+    forAllSync(pieces(input), (chunks) => expect(join(chunks)).toBe('every byte must arrive once, in order'));
+  });
+
+  it('names the delivery pattern when a check fails', async () => {
     const err = await forEachChunking(bytes('a longer stream of bytes'), (_chunks, label) => {
       if (label === 'all in one chunk') throw new Error('boom');
-    }, 5).catch((e: Error) => e);
+    }).catch((e: Error) => e);
     expect(String((err as Error).message)).toMatch(/all in one chunk, 1 chunk\(s\)\]\nboom/);
+  });
+
+  it('shrinks a failing random cut to the fewest cuts that still fail, and prints the replay command', async () => {
+    // Fails whenever the stream is cut right after byte 5: the smallest such cut is [5 bytes, the rest].
+    const err = await forEachChunking(bytes('0123456789abcdef'), (chunks, label) => {
+      if (!label.startsWith('in random') || chunks[0]!.length !== 5) return;
+      throw new Error('cut after byte 5');
+    }, { randomRuns: 400 }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain('Fails for: 5 + 11 bytes');
+    expect(message).toMatch(/WORKBOOK_SEED=\d+ WORKBOOK_FC_PATH=[\d:]+ npx vitest run tests\/helpers\/harness.test.ts -t "shrinks/);
+  });
+});
+
+describe('property tests', () => {
+  it('pass when the check holds for every case, and report the smallest failing case otherwise', async () => {
+    await forAll(fc.integer({ min: 0, max: 1000 }), (n) => expect(n).toBeLessThanOrEqual(1000));
+    const err = await forAll(fc.integer({ min: 0, max: 1000 }), (n) => {
+      if (n >= 17) throw new Error(`too big: ${n}`);
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^too big: 17\n\nFails for: 17/);
+  });
+
+  it('replays one case exactly from WORKBOOK_FC_PATH', () => {
+    const seen: number[] = [];
+    let path = '';
+    try {
+      forAllSync(fc.integer({ min: 0, max: 1_000_000 }), (n) => {
+        if (n > 10) throw new Error('big');
+      });
+    } catch (e) {
+      path = /WORKBOOK_FC_PATH=([\d:]+)/.exec((e as Error).message)?.[1] ?? '';
+    }
+    expect(path).not.toBe('');
+    process.env.WORKBOOK_FC_PATH = path;
+    try {
+      expect(() => forAllSync(fc.integer({ min: 0, max: 1_000_000 }), (n) => {
+        seen.push(n);
+        if (n > 10) throw new Error('big');
+      })).toThrow(/Fails for: 11/);
+    } finally {
+      delete process.env.WORKBOOK_FC_PATH;
+    }
+    expect(seen[0]).toBe(11);
   });
 });
 

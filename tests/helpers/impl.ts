@@ -1,7 +1,7 @@
 /** Where the implementation under test lives, for code that cannot use the `@impl` alias (Workers). */
 import path from 'node:path';
-import type { ResolvedImpl } from '../impl-switch.ts';
-import { chapterDir, resolveImpl } from '../impl-switch.ts';
+import type { ResolvedImpl } from '../../engine/impl.ts';
+import { chapterDir, resolveImpl } from '../../engine/impl.ts';
 
 /** The implementation choice this test process was started with. */
 export function currentImpl(): ResolvedImpl {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import { anchorOf } from '../../site/slug.ts';
 import type { Transcript } from './transcript.ts';
 
@@ -33,6 +33,11 @@ export function seeLesson(chapterId: string, heading: string): string {
     throw new Error(`Authoring bug: lesson ${chapterId} has no section "${heading}". Sections: ${hs.join(' | ')}`);
   }
   return `chapters/${chapterId}/lesson.md#${anchorOf(heading)} ("${heading}")`;
+}
+
+/** A chapter's `seeLesson`, for a suite's `const lesson = lessonOf(ID)`. */
+export function lessonOf(chapterId: string): (heading: string) => string {
+  return (heading) => seeLesson(chapterId, heading);
 }
 
 /** The parts of a teaching failure message. */

@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { PeerName } from '../../chapters/manifest.ts';
+import { peerPrograms } from '../../chapters/manifest.ts';
 
 const found = new Map<string, string | undefined>();
 
@@ -24,16 +26,13 @@ export function ncSupportsN(nc: string): boolean {
 }
 
 /**
- * Skip the current test, loudly, when `program` is not installed.
- * Usage: `const nc = needPeer(ctx, 'nc', 'apt-get install netcat-openbsd');`
+ * Skip the current test, loudly, when `program` is not installed; the reason carries the install hint
+ * from the manifest's `peerPrograms`. The chapter's manifest entry must list the program in `peers`
+ * (the self-check enforces it). Usage: `const nc = needPeer(ctx, 'nc');`
  */
-export function needPeer(
-  ctx: { skip: (note?: string) => never },
-  program: string,
-  install: string,
-): string {
+export function needPeer(ctx: { skip: (note?: string) => never }, program: PeerName): string {
   const p = findPeer(program);
-  if (!p) skipWithReason(ctx, `optional peer "${program}" is not installed (${install})`);
+  if (!p) skipWithReason(ctx, `optional peer "${program}" is not installed (${peerPrograms[program].install})`);
   return p!;
 }
 

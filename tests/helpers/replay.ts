@@ -10,10 +10,14 @@ function asPattern(name: string): string {
   return name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/"/g, '\\"');
 }
 
-/** The sentence that tells a learner how to replay a seeded failure, naming the current test file and test. */
-export function replayHint(seed: number): string {
+/**
+ * The sentence that tells a learner how to replay a seeded failure, naming the current test file and
+ * test. `fcPath` is fast-check's path to a shrunk counterexample (see property.ts).
+ */
+export function replayHint(seed: number, fcPath?: string): string {
   const state = expect.getState();
   const file = state.testPath ? path.relative(process.cwd(), state.testPath) : '<test file>';
   const name = (state.currentTestName ?? '<test name>').split(' > ').pop()!;
-  return `seed ${seed}: replay exactly with WORKBOOK_SEED=${seed} npx vitest run ${file} -t "${asPattern(name)}"`;
+  const env = `WORKBOOK_SEED=${seed}${fcPath ? ` WORKBOOK_FC_PATH=${fcPath}` : ''}`;
+  return `seed ${seed}: replay exactly with ${env} npx vitest run ${file} -t "${asPattern(name)}"`;
 }

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters as allChapters, findChapter } from '../../chapters/manifest.ts';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 
 /** The bar: the score without string literals, in percent. */
 const BAR = 90;

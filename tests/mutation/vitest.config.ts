@@ -5,8 +5,8 @@
  * config would silently run every suite.
  */
 import { defineConfig } from 'vitest/config';
-import { implAliases, repoRoot, resolveImpl } from '../impl-switch.ts';
-import { baseTestOptions } from '../vitest-base.ts';
+import { implAliases, repoRoot, resolveImpl } from '../../engine/impl.ts';
+import { baseTestOptions } from '../../engine/options.ts';
 
 const files = (process.env.WORKBOOK_MUTATION_TESTS ?? '').split(',').filter(Boolean);
 if (files.length === 0) throw new Error('WORKBOOK_MUTATION_TESTS is empty: run mutation testing with `npm run mutation -- <chapter>`');

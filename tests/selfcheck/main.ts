@@ -17,12 +17,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters as allChapters, findChapter } from '../../chapters/manifest.ts';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import { Checks } from './checks.ts';
 import { checkStructure } from './structure.ts';
 import type { PhaseResult, ProjectSpec, TestOutcome } from './suites.ts';
 import { TOOLING_GLOBS, chapterProjects, runPhase } from './suites.ts';
 import { checkTypes } from './typecheck.ts';
+import { buildVariants } from '../../engine/mistakes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +63,10 @@ const firstLines = (s: string | undefined, n = 12) => (s ?? '').split('\n').slic
 
 console.log(`Workbook self-check: ${selected.map((c) => c.id).join(', ')}\n`);
 await timed('structure', () => checkStructure(selected, checks));
+// Every known mistake is a patch against its solution: build the variants (solution copy + patch) that the
+// typecheck and phase B run. A patch that no longer applies fails here, by name and hunk.
+const variants = await timed('mistake variants', () => buildVariants(selected));
+checks.add(`every mistake patch applies to its solution (${variants.built.length}/${variants.built.length + variants.failed.length})`, variants.failed.length === 0, variants.failed.map((f) => f.error));
 const structureChecks = checks.results.length;
 
 // Three phases, one vitest instance each, run one after the other so that no phase starves another.

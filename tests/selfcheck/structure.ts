@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters as allChapters } from '../../chapters/manifest.ts';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import type { Checks } from './checks.ts';
 
 const MIN_HINTS = 3;
@@ -45,11 +45,12 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
     need(p.test, 'test suite');
     if (ch.hints.length < MIN_HINTS) problems.push(`only ${ch.hints.length} hints (at least ${MIN_HINTS})`);
     if (ch.mistakes.length < MIN_MISTAKES) problems.push(`only ${ch.mistakes.length} known-mistake variants (at least ${MIN_MISTAKES})`);
-    for (const dir of p.mistakes) ch.files.forEach((f) => need(`${dir}/${f}`, 'mistake variant file'));
+    for (const patch of p.patches) need(patch, 'mistake patch');
     const mistakesRoot = path.join(repoRoot, 'tests/mistakes', ch.id);
     if (existsSync(mistakesRoot)) {
       for (const d of readdirSync(mistakesRoot)) {
-        if (!ch.mistakes.some((m) => m.name === d)) problems.push(`tests/mistakes/${ch.id}/${d} is not listed in the manifest`);
+        if (!d.endsWith('.patch')) problems.push(`tests/mistakes/${ch.id}/${d} is not a patch: a known mistake is one .patch file (npm run mistake -- edit/save)`);
+        else if (!ch.mistakes.some((m) => `${m.name}.patch` === d)) problems.push(`tests/mistakes/${ch.id}/${d} is not listed in the manifest`);
       }
     }
     checks.add(`parts of ${ch.id}: lesson, stub, solution, suite, ${MIN_HINTS}+ hints, ${MIN_MISTAKES}+ mistakes`, problems.length === 0, problems);

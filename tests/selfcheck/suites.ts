@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths } from '../../chapters/manifest.ts';
-import { implAliases, repoRoot, resolveImpl } from '../impl-switch.ts';
-import { baseTestOptions } from '../vitest-base.ts';
+import { implAliases, repoRoot, resolveImpl } from '../../engine/impl.ts';
+import { baseTestOptions } from '../../engine/options.ts';
 
 /** One test's outcome in one project. */
 export interface TestOutcome {

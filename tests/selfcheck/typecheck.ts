@@ -9,7 +9,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths } from '../../chapters/manifest.ts';
-import { repoRoot } from '../impl-switch.ts';
+import { repoRoot } from '../../engine/impl.ts';
 import type { CheckResult } from './checks.ts';
 
 // One file per run, so that two self-checks running at once do not overwrite each other's.

@@ -1,2 +1,0 @@
-// Known mistake "ack-without-plus-one": this file is the unchanged solution; the mistake is in exercise.ts.
-export * from '../../../../solutions/06-handshake/delay-proxy.ts';

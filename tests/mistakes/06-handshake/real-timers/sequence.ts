@@ -1,2 +1,0 @@
-// Known mistake "real-timers": this file is the unchanged solution; the mistake is in exercise.ts.
-export * from '../../../../solutions/06-handshake/sequence.ts';

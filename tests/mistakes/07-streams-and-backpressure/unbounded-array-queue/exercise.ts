@@ -1,2 +1,0 @@
-// Known mistake "unbounded-array-queue": this file is the unchanged solution; the mistake is in relay.ts.
-export * from '../../../../solutions/07-streams-and-backpressure/exercise.ts';

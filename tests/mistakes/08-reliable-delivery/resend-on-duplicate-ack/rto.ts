@@ -1,2 +1,0 @@
-// Known mistake "resend-on-duplicate-ack": this file is the unchanged solution; the mistake is in exercise.ts.
-export * from '../../../../solutions/08-reliable-delivery/rto.ts';
