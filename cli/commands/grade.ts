@@ -3,9 +3,10 @@
  * student's tree (the rule: cli/grade/score.ts). Exits 0 even when tests fail: grading is not failing.
  */
 import path from 'node:path';
-import { chapterPaths, chapters } from '../../chapters/manifest.ts';
+import { chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
 import { ImplSwitchError, resolveImpl } from '../../engine/impl.ts';
-import { runPhase } from '../../tests/selfcheck/suites.ts';
+import { loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
+import { buildVariant, findMistake, PatchError } from '../../engine/mistakes.ts';
 import { CliError } from '../core/errors.ts';
 import { writeAtomic } from '../core/fsutil.ts';
 import { pad, style } from '../core/output.ts';
@@ -22,14 +23,14 @@ const fmt = (n: number) => n.toFixed(2).replace(/\.00$/, '');
 export async function gradeTree(impl: string): Promise<ChapterGrade[]> {
   const graded = availableChapters();
   const files = graded.map((c) => chapterPaths(c).test);
-  const run = files.length ? await runPhase([{ name: 'grade', impl, files }]) : { tests: [], moduleErrors: new Map<string, string[]>(), hangs: [] };
+  const run = files.length ? await runPhase([{ name: 'grade', impl, files }]) : { modules: [], runErrors: [], hangs: [], output: '', durationMs: 0 };
   return chapters.map((c) => {
     const file = chapterPaths(c).test;
     if (!graded.includes(c)) {
       return { id: c.id, number: c.number, title: c.title, status: 'no-suite', points: 0, maxPoints: 0, groups: [] } satisfies ChapterGrade;
     }
-    const tests = run.tests.filter((t) => t.file === file);
-    const loadErrors = (run.moduleErrors.get('grade') ?? []).filter((e) => e.startsWith(`${file}: `)).map((e) => e.slice(file.length + 2));
+    const tests = testsOf(run, 'grade', file);
+    const loadErrors = loadErrorsOf(run, 'grade', file);
     const hang = run.hangs.find((h) => path.relative(root, h.file) === file);
     return gradeChapter(c, tests, loadErrors, hang ? `"${hang.test}" blocked the event loop for ${hang.blockedMs} ms` : undefined);
   });
@@ -67,12 +68,24 @@ export function gradeTable(label: string, grades: ChapterGrade[]): string {
 /** The `grade` command. */
 export const grade: Command = {
   name: 'grade',
-  usage: 'grade [--impl DIR] [--json FILE] [--junit FILE]',
-  summary: "Grade one student's tree: points per chapter and per test group (default: your chapters/). Always exits 0.",
-  options: { impl: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' } },
+  usage: 'grade [--impl DIR | --mistake <chapter>/<name>] [--json FILE] [--junit FILE]',
+  summary: "Grade one student's tree: points per chapter and per test group (default: your chapters/). --mistake grades a known mistake (the solutions with that one patch). Always exits 0.",
+  options: { impl: { type: 'string' }, mistake: { type: 'string' }, json: { type: 'string' }, junit: { type: 'string' } },
   async run({ values }) {
-    const asked = (values.impl as string | undefined) ?? process.env.WORKBOOK_IMPL ?? 'chapters';
-    const impl = asked === 'chapters' || asked === 'solutions' ? asked : userPath(asked);
+    let asked = (values.impl as string | undefined) ?? process.env.WORKBOOK_IMPL ?? 'chapters';
+    let impl = asked === 'chapters' || asked === 'solutions' ? asked : userPath(asked);
+    if (typeof values.mistake === 'string') {
+      if (typeof values.impl === 'string') throw new CliError('Give either --impl or --mistake, not both.', cmd('grade --mistake 04/ignores-half-close'));
+      const found = findMistake(values.mistake, findChapter);
+      if (typeof found === 'string') throw new CliError(`--mistake ${values.mistake}: ${found}.`, cmd('grade --mistake 04/ignores-half-close'));
+      try {
+        impl = buildVariant(found.chapter, found.mistake);
+      } catch (err) {
+        if (err instanceof PatchError) throw new CliError(err.message, 'npm run mistake -- list');
+        throw err;
+      }
+      asked = `mistake ${found.chapter.id}/${found.mistake.name}`;
+    }
     let resolved;
     try {
       resolved = resolveImpl(impl, root);

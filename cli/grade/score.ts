@@ -7,7 +7,7 @@
  * A suite that cannot load the student's code earns 0.
  */
 import type { Chapter } from '../../chapters/manifest.ts';
-import type { TestOutcome } from '../../tests/selfcheck/suites.ts';
+import type { TestInfo } from '../../engine/types.ts';
 
 /** The rule in one paragraph, for reports. */
 export const RULE =
@@ -17,7 +17,7 @@ export const RULE =
 export interface GradedTest {
   name: string;
   fullName: string;
-  state: TestOutcome['state'];
+  state: TestInfo['state'];
   error?: string;
   note?: string;
 }
@@ -52,7 +52,7 @@ export const TOP_LEVEL_GROUP = '(tests outside any describe)';
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /** Grade one chapter from its tests' outcomes. */
-export function gradeChapter(chapter: Chapter, tests: TestOutcome[], loadErrors: string[], hung?: string): ChapterGrade {
+export function gradeChapter(chapter: Chapter, tests: TestInfo[], loadErrors: string[], hung?: string): ChapterGrade {
   const base = { id: chapter.id, number: chapter.number, title: chapter.title, maxPoints: chapter.points };
   if (tests.length === 0) {
     return { ...base, status: 'did-not-load', points: 0, error: loadErrors.join('\n') || 'the suite reported no tests', hung, groups: [] };
@@ -78,7 +78,7 @@ export function gradeChapter(chapter: Chapter, tests: TestOutcome[], loadErrors:
       passed,
       failed: ran - passed,
       skipped,
-      tests: own.map((t) => ({ name: t.name.split(' > ').pop() ?? t.name, fullName: t.name, state: t.state, error: t.error, note: t.note })),
+      tests: own.map((t) => ({ name: t.name, fullName: t.fullName, state: t.state, error: t.error?.message, note: t.note })),
     };
   });
   // Rounded once, from the exact sum, so that three thirds make a whole.

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { abs, rel, root } from '../core/workbook.ts';
 import { style } from '../core/output.ts';
-import type { ErrorInfo, Frame } from './types.ts';
+import type { ErrorInfo, Frame } from '../../engine/types.ts';
 
 /** A place in a file. */
 export interface Location {

@@ -9,7 +9,7 @@ import { chapterPaths } from '../../chapters/manifest.ts';
 import { indent, mark, style } from '../core/output.ts';
 import { codeFrame, compileError, learnerFrame, where } from './diagnose.ts';
 import { chapterPassed, moduleOf } from './runner.ts';
-import type { ErrorInfo, Frame, ModuleResult, RunResult, TestInfo } from './types.ts';
+import type { ErrorInfo, Frame, ModuleResult, RunResult, TestInfo } from '../../engine/types.ts';
 
 /** What kind of outcome a run had. */
 export type Outcome = 'passed' | 'failed' | 'compile-error' | 'load-error' | 'hang' | 'no-tests';

@@ -2,14 +2,15 @@
 // request. It is plain JavaScript and runs without tsx's loader hooks, because those hooks make
 // importing vitest about three times slower (0.6 s instead of 0.16 s), and the test processes it
 // forks inherit a clean execArgv. The main thread (cli/runner/runner.ts) builds the project config
-// with tests/selfcheck/suites.ts and sends plain data; results come back as plain data
-// (cli/runner/types.ts describes them). It may be started before the configuration is known
+// with engine/projects.ts and sends plain data; results come back as the engine's one result type
+// (engine/types.ts), made by engine/results.mjs, which the self-check and `grade` use too. It may be started before the configuration is known
 // (cli/runner/prestart.ts), so that loading vitest overlaps with loading the CLI.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parentPort } from 'node:worker_threads';
+import { clearHangs, collect, strip } from '../../engine/results.mjs';
 
 // Start loading vitest at once; the configuration arrives as the first message ('init').
 const vitestModule = import('vitest/node');
@@ -53,69 +54,9 @@ const experimental = { fsModuleCache: true, fsModuleCachePath: cacheDir };
 const vitest = await createVitest('test', { ...options, experimental, reporters: [collector] }, {}, { stdout: sink(), stderr: sink() });
 parentPort.postMessage({ type: 'ready', ms: performance.now() - t0 });
 
-const strip = (s) => String(s ?? '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-
-/** A vitest error as plain data (cli/runner/types.ts: ErrorInfo). */
-function errorInfo(e) {
-  if (!e) return undefined;
-  const frames = (e.stacks ?? []).map((f) => ({ file: f.file, line: f.line, column: f.column, method: f.method }));
-  const plugin = e.__vitest_rollup_error__;
-  return {
-    name: e.name,
-    message: strip(e.message),
-    stack: strip(e.stack),
-    diff: e.diff ? strip(e.diff) : undefined,
-    expected: typeof e.expected === 'string' ? e.expected : undefined,
-    actual: typeof e.actual === 'string' ? e.actual : undefined,
-    frames,
-    transformOf: plugin?.id,
-    cause: e.cause ? errorInfo(e.cause) : undefined,
-  };
-}
-
-function suiteNames(t) {
-  const names = [];
-  for (let p = t.parent; p && p.type === 'suite'; p = p.parent) names.unshift(p.name);
-  return names;
-}
-
-function collect(files) {
-  const hangs = readdirSync(hangDir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(path.join(hangDir, f), 'utf8')));
-  const wanted = new Set(files);
-  const modules = [];
-  for (const mod of vitest.state.getTestModules()) {
-    if (!wanted.has(mod.moduleId)) continue;
-    const tests = [];
-    for (const t of mod.children.allTests()) {
-      const r = t.result();
-      tests.push({
-        name: t.name,
-        suites: suiteNames(t),
-        fullName: t.fullName,
-        state: r.state,
-        note: r.note,
-        durationMs: t.diagnostic()?.duration,
-        error: errorInfo(r.errors?.[0]),
-        logs: logs.get(t.id),
-      });
-    }
-    const hang = hangs.find((h) => path.resolve(h.file) === mod.moduleId);
-    modules.push({
-      file: path.relative(root, mod.moduleId),
-      state: mod.state(),
-      errors: mod.errors().map(errorInfo),
-      tests,
-      hang,
-    });
-  }
-  return { modules, runErrors: vitest.state.getUnhandledErrors().map(errorInfo), output: strip(rawOutput) };
-}
-
 async function run({ files, invalidate }) {
   const t = performance.now();
-  for (const f of readdirSync(hangDir)) rmSync(path.join(hangDir, f), { force: true });
+  clearHangs(hangDir);
   logs.clear();
   rawOutput = '';
   for (const f of invalidate ?? []) vitest.invalidateFile(f);
@@ -127,7 +68,7 @@ async function run({ files, invalidate }) {
     // A failing run is reported through the collected results, not thrown.
     if (!(err instanceof Error) || !/failed|error/i.test(err.message)) throw err;
   }
-  return { ...collect(files), durationMs: performance.now() - t };
+  return { ...collect(vitest, { root, hangDir, files, logs }), output: strip(rawOutput), durationMs: performance.now() - t };
 }
 
 // One request at a time: a run asked for while another runs waits for it.

@@ -1,6 +1,6 @@
 /**
  * The learner's test runner: one warm vitest instance in a worker thread (host.mjs), configured
- * exactly like the self-check's (tests/selfcheck/suites.ts), against the learner's chapters/.
+ * exactly like the self-check's (engine/projects.ts), against the learner's chapters/.
  * Start it early; it loads vitest while the caller does other work.
  */
 import path from 'node:path';
@@ -8,11 +8,11 @@ import type { Worker } from 'node:worker_threads';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters } from '../../chapters/manifest.ts';
 import { repoRoot } from '../../engine/impl.ts';
-import { projectConfig, vitestOptions } from '../../tests/selfcheck/suites.ts';
+import { projectConfig, vitestOptions } from '../../engine/projects.ts';
 import { CliError } from '../core/errors.ts';
 import { stateDir } from '../core/workbook.ts';
 import { startHost, takeHost } from './prestart.ts';
-import type { ModuleResult, RunResult } from './types.ts';
+import type { ModuleResult, RunResult } from '../../engine/types.ts';
 
 type HostMessage =
   | { type: 'ready'; ms: number }

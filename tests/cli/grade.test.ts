@@ -25,8 +25,10 @@ beforeAll(async () => {
   // One at a time: each grade runs a vitest of its own, and three at once starve one another.
   await grade('solutions', ['--impl', 'solutions']);
   await grade('stubs', []);
+  // A known mistake by name: the solutions with its patch applied, built into tests/.generated/mistakes/.
+  await grade('mistake', ['--mistake', '01/off-by-one']);
   // A relative --impl is resolved against the directory the command was typed in.
-  await grade('mistake', ['--impl', 'mistakes/01-adder/off-by-one'], box.path('tests'));
+  await grade('relative', ['--impl', '.generated/mistakes/01-adder/off-by-one'], box.path('tests'));
 }, 60_000);
 
 afterAll(async () => box?.remove());
@@ -53,16 +55,41 @@ describe('grade', () => {
     expect(g.chapters.every((c) => c.points === 0 && c.status === 'graded')).toBe(true);
   });
 
-  it('gives partial points against a known-mistake variant (a relative --impl path): the group that catches it loses its share', () => {
+  it('gives partial points against a known mistake (--mistake): the group that catches it loses its share', () => {
     expect(runs.mistake!.code).toBe(0);
+    expect(runs.mistake!.stdout).toMatch(/Grade for mistake 01-adder\/off-by-one/);
     const adder = json('mistake').chapters.find((c) => c.id === '01-adder')!;
     expect(adder.points).toBe(7.5);
     expect(adder.groups.find((gr) => gr.name === 'doubling')).toMatchObject({ points: 2.5, maxPoints: 5, passed: 1, failed: 1 });
     expect(json('mistake').points).toBe(13.5);
+    expect(box.read('tests/.generated/mistakes/01-adder/off-by-one/exercise.ts')).toMatch(/a > 0 \? a \* 2 \+ 1/);
   });
 
+  it('resolves a relative --impl against the directory the command was typed in', () => {
+    expect(runs.relative!.code).toBe(0);
+    expect(json('relative').points).toBe(13.5);
+  });
+
+  it('explains an unknown --mistake, listing the chapter\'s mistakes', async () => {
+    const r = await box.run(['grade', '--mistake', '01/no-such-mistake']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/chapter 01-adder has no known mistake "no-such-mistake". Its mistakes: off-by-one/);
+  }, 15_000);
+
+  it('names the patch and the hunk when a mistake no longer applies to its solution', async () => {
+    const solution = box.read('solutions/01-adder/exercise.ts');
+    box.write('solutions/01-adder/exercise.ts', solution.replace('return a * 2;', 'return a + a;'));
+    try {
+      const r = await box.run(['grade', '--mistake', '01/off-by-one']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/tests\/mistakes\/01-adder\/off-by-one.patch no longer applies to solutions\/01-adder\/exercise.ts: hunk @@ -5,5 \+5,6 @@/);
+    } finally {
+      box.write('solutions/01-adder/exercise.ts', solution);
+    }
+  }, 15_000);
+
   it('writes JUnit XML that parses back, with escaped names and messages and consistent counts', () => {
-    for (const name of ['solutions', 'stubs', 'mistake']) {
+    for (const name of ['solutions', 'stubs', 'mistake', 'relative']) {
       const doc = parseXml(box.read(`${name}.xml`));
       expect(doc.name).toBe('testsuites');
       const suites = findAll(doc, 'testsuite');

@@ -18,12 +18,17 @@ import { parseArgs } from 'node:util';
 import type { Chapter } from '../../chapters/manifest.ts';
 import { chapterPaths, chapters as allChapters, findChapter } from '../../chapters/manifest.ts';
 import { repoRoot } from '../../engine/impl.ts';
+import { buildVariants } from '../../engine/mistakes.ts';
+import type { ProjectSpec } from '../../engine/projects.ts';
+import { chapterProjects, mistakeProject } from '../../engine/projects.ts';
+import { loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
+import type { RunResult, TestInfo } from '../../engine/types.ts';
 import { Checks } from './checks.ts';
 import { checkStructure } from './structure.ts';
-import type { PhaseResult, ProjectSpec, TestOutcome } from './suites.ts';
-import { TOOLING_GLOBS, chapterProjects, runPhase } from './suites.ts';
 import { checkTypes } from './typecheck.ts';
-import { buildVariants } from '../../engine/mistakes.ts';
+
+/** The tooling suites (CLI, site, harness, self-check) that do not depend on an implementation. */
+const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
 
 const { values } = parseArgs({
   options: {
@@ -89,12 +94,13 @@ const toolingFiles = hasToolingTests() && !values['no-tooling'] && !values.chapt
 const tooling: ProjectSpec = { name: 'tooling', impl: 'solutions', files: TOOLING_GLOBS, blockedLoopLimitMs: 15_000 };
 const toolRun = toolingFiles ? await timed('tooling', () => runPhase([tooling])) : undefined;
 
-const inProject = (run: PhaseResult, project: string, file?: string) =>
-  run.tests.filter((t) => t.project === project && (file === undefined || t.file === file));
-const hangNote = (run: PhaseResult, project: string, file: string) =>
+const inProject = (run: RunResult, project: string, file?: string) => testsOf(run, project, file);
+const hangNote = (run: RunResult, project: string, file: string) =>
   run.hangs.filter((h) => h.project === project && path.relative(repoRoot, h.file) === file).map((h) => `hung: "${h.test}" blocked the event loop ${h.blockedMs} ms`);
-const moduleErrs = (run: PhaseResult, project: string) => run.moduleErrors.get(project) ?? [];
-const failedLike = (t: TestOutcome) => t.state === 'failed' || t.state === 'pending';
+const moduleErrs = (run: RunResult, project: string) => loadErrorsOf(run, project);
+const runErrs = (run: RunResult) => run.runErrors.map((e) => e.message);
+const failedLike = (t: TestInfo) => t.state === 'failed' || t.state === 'pending';
+const firstErrorLines = (t: TestInfo, n = 12) => firstLines(t.error?.message, n);
 
 for (const ch of selected) {
   const file = chapterPaths(ch).test;
@@ -107,29 +113,29 @@ for (const ch of selected) {
   checks.add(`solution passes ${ch.id} (${sol.length - solBad.length - solSkipped.length}/${sol.length} passed${solSkipped.length ? `, ${solSkipped.length} skipped` : ''})`, sol.length > 0 && solBad.length === 0, [
     ...(sol.length === 0 ? ['the suite reported no tests', ...moduleErrs(refRun, 'solutions')] : []),
     ...hangNote(refRun, 'solutions', file),
-    ...solBad.flatMap((t) => [`${t.state}: ${t.name}`, ...firstLines(t.error).map((l) => `    ${l}`)]),
-    ...solSkipped.map((t) => `skipped: ${t.name}${t.note ? ` (${t.note})` : ''}`),
+    ...solBad.flatMap((t) => [`${t.state}: ${t.fullName}`, ...firstErrorLines(t).map((l) => `    ${l}`)]),
+    ...solSkipped.map((t) => `skipped: ${t.fullName}${t.note ? ` (${t.note})` : ''}`),
   ]);
 
   // 4. Stubs fail every test.
   const stub = inProject(brokenRun, 'stubs', file);
   const stubPassed = stub.filter((t) => t.state === 'passed');
   const stubSkipped = stub.filter((t) => t.state === 'skipped');
-  const missing = sol.filter((s) => !stub.some((t) => t.name === s.name));
+  const missing = sol.filter((s) => !stub.some((t) => t.fullName === s.fullName));
   checks.add(`stub fails every test of ${ch.id} (${stub.filter(failedLike).length}/${stub.length} failed${stubSkipped.length ? `, ${stubSkipped.length} skipped for a missing peer` : ''})`, stub.length > 0 && stubPassed.length === 0 && missing.length === 0 && stubSkipped.every((t) => !!t.note), [
-    ...stubPassed.map((t) => `passes against the untouched stub, so it checks nothing: ${t.name}`),
-    ...stubSkipped.map((t) => `skipped: ${t.name}${t.note ? ` (${t.note})` : ' (with no reason)'}`),
-    ...missing.map((t) => `did not run against the stub: ${t.name}`),
+    ...stubPassed.map((t) => `passes against the untouched stub, so it checks nothing: ${t.fullName}`),
+    ...stubSkipped.map((t) => `skipped: ${t.fullName}${t.note ? ` (${t.note})` : ' (with no reason)'}`),
+    ...missing.map((t) => `did not run against the stub: ${t.fullName}`),
     ...moduleErrs(brokenRun, 'stubs'),
   ]);
 
   // 5. Every known-mistake variant is rejected by the test named for its concept.
   for (const m of ch.mistakes) {
-    const project = `mistake:${ch.id}/${m.name}`;
+    const project = mistakeProject(ch, m.name);
     const tests = inProject(brokenRun, project, file);
     const failing = tests.filter(failedLike);
     const hangs = hangNote(brokenRun, project, file);
-    const named = failing.filter((t) => t.name.toLowerCase().includes(m.caughtBy.toLowerCase()));
+    const named = failing.filter((t) => t.fullName.toLowerCase().includes(m.caughtBy.toLowerCase()));
     const ok = named.length > 0;
     checks.add(`mistake ${ch.id}/${m.name} is rejected by "${m.caughtBy}"`, ok, [
       `the mistake: ${m.what}`,
@@ -138,9 +144,9 @@ for (const ch of selected) {
         : failing.length === 0
           ? [`the test named "${m.caughtBy}" passes against this variant: the suite does not catch the mistake`, ...moduleErrs(brokenRun, project)]
           : []),
-      ...(failing.length > 0 && !ok ? [`caught only by tests not named for the concept: ${failing.map((t) => t.name).join(' | ')}`] : []),
+      ...(failing.length > 0 && !ok ? [`caught only by tests not named for the concept: ${failing.map((t) => t.fullName).join(' | ')}`] : []),
       ...hangs,
-      ...(values.verbose ? named.flatMap((t) => [`caught by: ${t.name}`, ...firstLines(t.error, 6).map((l) => `    ${l}`)]) : []),
+      ...(values.verbose ? named.flatMap((t) => [`caught by: ${t.fullName}`, ...firstErrorLines(t, 6).map((l) => `    ${l}`)]) : []),
     ]);
   }
 }
@@ -150,11 +156,11 @@ if (toolRun) {
   const bad = tool.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
   checks.add(`CLI, site and harness suites pass (${tool.length - bad.length}/${tool.length})`, tool.length > 0 && bad.length === 0, [
     ...moduleErrs(toolRun, 'tooling'),
-    ...bad.flatMap((t) => [`${t.state}: ${t.file} > ${t.name}`, ...firstLines(t.error).map((l) => `    ${l}`)]),
+    ...bad.flatMap((t) => [`${t.state}: ${t.file} > ${t.fullName}`, ...firstErrorLines(t).map((l) => `    ${l}`)]),
   ]);
 }
 
-const runErrors = [refRun, brokenRun, toolRun].flatMap((run) => (run ? moduleErrs(run, '(run)') : []));
+const runErrors = [refRun, brokenRun, toolRun].flatMap((run) => (run ? runErrs(run) : []));
 if (values.verbose && runErrors.length) console.log(`Run-level errors (killed or crashed test processes):\n  ${runErrors.join('\n  ')}\n`);
 
 for (const r of checks.results) {

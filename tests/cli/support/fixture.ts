@@ -59,16 +59,18 @@ export function double(a: number): number {
   return a * 2;
 }
 `,
-  'tests/mistakes/01-adder/off-by-one/exercise.ts': `// Mistake: double adds one too many to positive numbers.
-export function add(a: number, b: number): number {
-  return a + b;
-}
-
-export function double(a: number): number {
-  return a > 0 ? a * 2 + 1 : a * 2;
-}
+  'tests/mistakes/01-adder/off-by-one.patch': `--- a/exercise.ts
++++ b/exercise.ts
+@@ -5,5 +5,6 @@
+ 
+ /** Double a number. */
+ export function double(a: number): number {
+-  return a * 2;
++  // Mistake: double adds one too many to positive numbers.
++  return a > 0 ? a * 2 + 1 : a * 2;
+ }
 `,
-  'tests/01-adder.test.ts': `import { describe, expect, it } from 'vitest';
+  'tests/01-adder/adder.test.ts': `import { describe, expect, it } from 'vitest';
 import { add, double } from '@impl/01-adder/exercise.ts';
 
 describe('adding', () => {
@@ -103,9 +105,9 @@ export function greet(name: string): string {
   return \`Hello, \${name}!\`;
 }
 `,
-  'tests/02-greeter.test.ts': `import { describe, it } from 'vitest';
+  'tests/02-greeter/greeter.test.ts': `import { describe, it } from 'vitest';
 import { greet } from '@impl/02-greeter/exercise.ts';
-import { check, Transcript } from './helpers/index.ts';
+import { check, Transcript } from '../helpers/index.ts';
 
 const exchange = (name: string) => {
   const t = new Transcript({ out: 'Ada', inn: 'your greet()' });

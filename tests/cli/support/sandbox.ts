@@ -66,13 +66,13 @@ export class Sandbox {
       const from = path.join(realRoot, rel);
       if (existsSync(from)) await cp(from, path.join(this.root, rel), { recursive: true });
     };
-    for (const rel of ['cli', 'tests/helpers', 'tests/selfcheck', 'tests/impl-switch.ts', 'tests/vitest-base.ts', 'chapters/workbook.ts', 'site/slug.ts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+    for (const rel of ['cli', 'engine', 'tests/helpers', 'tests/selfcheck', 'chapters/workbook.ts', 'site/slug.ts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
       await copy(rel);
     }
     symlinkSync(path.join(realRoot, 'node_modules'), path.join(this.root, 'node_modules'), 'dir');
     const manifest = readFileSync(path.join(realRoot, 'chapters/manifest.ts'), 'utf8');
     if (opts.realChapters) {
-      for (const rel of ['chapters', 'solutions', 'tests/workers', 'tests/fixtures']) await copy(rel);
+      for (const rel of ['chapters', 'solutions']) await copy(rel);
       await cp(path.join(realRoot, 'tests'), path.join(this.root, 'tests'), {
         recursive: true,
         filter: (src) => !/[/\\](cli|mistakes|site|\.generated)([/\\]|$)/.test(path.relative(realRoot, src)),
@@ -85,8 +85,8 @@ export class Sandbox {
       for (const [rel, text] of Object.entries(FIXTURE_FILES)) this.write(rel, text);
     }
     if (opts.blockedLoopLimitMs) {
-      const base = this.read('tests/vitest-base.ts');
-      this.write('tests/vitest-base.ts', base.replace(/BLOCKED_LOOP_LIMIT_MS = [\d_]+/, `BLOCKED_LOOP_LIMIT_MS = ${opts.blockedLoopLimitMs}`));
+      const base = this.read('engine/options.ts');
+      this.write('engine/options.ts', base.replace(/BLOCKED_LOOP_LIMIT_MS = [\d_]+/, `BLOCKED_LOOP_LIMIT_MS = ${opts.blockedLoopLimitMs}`));
     }
     if (opts.git !== false) await this.gitInit();
   }

@@ -1,4 +1,8 @@
-/** Plain-data results that the vitest host (host.mjs) sends back for one run. */
+/**
+ * The one result type of a test run, as plain data: what engine/results.mjs makes of vitest's state,
+ * for the learner's runner (cli/runner/host.mjs, in a worker thread), the self-check, `grade` and the
+ * mutation tool alike.
+ */
 
 /** One stack frame. */
 export interface Frame {
@@ -42,13 +46,19 @@ export interface TestInfo {
 /** What the watchdog recorded when it stopped a test process (tests/helpers/watchdog-worker.mjs). */
 export interface Hang {
   test: string;
+  /** The test file (absolute). */
   file: string;
   blockedMs: number;
+  limitMs?: number;
+  /** The vitest project the process belonged to. */
+  project?: string;
 }
 
 /** One test file's outcome. */
 export interface ModuleResult {
-  /** Relative to the workbook root, e.g. tests/04-sockets.test.ts. */
+  /** The vitest project that ran it (one per implementation in the self-check). */
+  project: string;
+  /** Relative to the workbook root, e.g. tests/04-sockets/sockets.test.ts. */
   file: string;
   state: string;
   /** Errors that belong to the file, not to a test: it failed to load, or its process died. */
@@ -62,6 +72,8 @@ export interface RunResult {
   modules: ModuleResult[];
   /** Errors outside any test file. */
   runErrors: ErrorInfo[];
+  /** Every process the watchdog stopped in this run (each is also on its module). */
+  hangs: Hang[];
   /** Raw output of the test processes (the watchdog writes its notice there). */
   output: string;
   durationMs: number;
