@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } f
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { chapterNumber, chapters, peerPrograms } from '../../chapters/manifest.ts';
 import { mark, style } from '../core/output.ts';
 import { abs, cmd } from '../core/workbook.ts';
 import type { Command } from './command.ts';
@@ -17,12 +18,6 @@ export interface Finding {
 }
 
 const MIN_NODE = [20, 19] as const;
-const PEERS: { program: string; why: string; install: string }[] = [
-  { program: 'curl', why: 'HTTP peer in the web chapters', install: 'sudo apt-get install curl   (macOS: brew install curl)' },
-  { program: 'nc', why: 'raw socket peer in the socket chapters', install: 'sudo apt-get install netcat-openbsd   (macOS: built in)' },
-  { program: 'chromium', why: 'a real browser for the WebSocket and site tests', install: 'sudo apt-get install chromium   (macOS: brew install --cask chromium)' },
-  { program: 'openssl', why: 'certificates and a TLS peer in the TLS chapter', install: 'sudo apt-get install openssl   (macOS: brew install openssl)' },
-];
 
 /** Node's version against package.json's engines. */
 export function checkNode(version = process.versions.node): Finding {
@@ -113,9 +108,16 @@ function which(program: string): string | undefined {
   return undefined;
 }
 
-/** Optional peers: tests that need a missing one skip with a printed reason. */
+/** The chapters whose manifest entry lists a peer, as "04, 05". */
+function usedBy(program: string): string {
+  const list = chapters.filter((c) => (c.peers as string[] | undefined)?.includes(program)).map((c) => chapterNumber(c));
+  return list.length ? `; chapters ${list.join(', ')}` : '';
+}
+
+/** Optional peers (the manifest's peerPrograms): tests that need a missing one skip with a printed reason. */
 export function checkPeers(): Finding[] {
-  return PEERS.map(({ program, why, install }) => {
+  return Object.entries(peerPrograms).map(([program, { why: purpose, install }]) => {
+    const why = `${purpose}${usedBy(program)}`;
     const found = which(program) ?? (program === 'chromium' ? (which('chromium-browser') ?? which('google-chrome')) : undefined);
     return found
       ? { name: program, level: 'ok', detail: `${found} (${why})` }
@@ -141,7 +143,7 @@ export async function runDoctor(): Promise<Finding[]> {
 export const doctor: Command = {
   name: 'doctor',
   usage: 'doctor',
-  summary: 'Check this machine: Node version, loopback ports, localhost, file watching, optional peers (curl, nc, chromium, openssl).',
+  summary: `Check this machine: Node version, loopback ports, localhost, file watching, optional peers (${Object.keys(peerPrograms).join(', ')}).`,
   async run() {
     const findings = await runDoctor();
     const icon = { ok: mark.pass, warn: style.yellow('!'), fail: mark.fail };

@@ -1,6 +1,6 @@
 /**
  * The learner's progress, in .workbook/progress.json. Only the CLI writes it (atomically); the site
- * reads it (site/progress.ts). The format is fixed:
+ * reads it through the same parser (`parseProgress`, used by site/progress.ts). The format is fixed:
  *   { "version": 1, "chapters": { "04-sockets": { "passed": true, "passedAt": "<ISO>", "hintsSeen": 2 } } }
  */
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ export class Progress {
       return { ok: false, problem: code === 'ENOENT' ? 'missing' : 'corrupt', detail: code ?? String(err) };
     }
     try {
-      return { ok: true, progress: new Progress(parse(text)) };
+      return { ok: true, progress: new Progress(parseProgress(text)) };
     } catch (err) {
       return { ok: false, problem: 'corrupt', detail: (err as Error).message };
     }
@@ -82,7 +82,11 @@ export class Progress {
   }
 }
 
-function parse(text: string): Record<string, ChapterProgress> {
+/**
+ * The one parser of progress.json (the CLI and the site both read the file through it). Throws an
+ * Error whose message says what is wrong with the shape.
+ */
+export function parseProgress(text: string): Record<string, ChapterProgress> {
   const data: unknown = JSON.parse(text);
   if (!isRecord(data) || data.version !== 1 || !isRecord(data.chapters)) throw new Error('expected { "version": 1, "chapters": { ... } }');
   const out: Record<string, ChapterProgress> = {};

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
-import { chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
+import { chapterNumber, chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
 import { repoRoot } from '../../engine/impl.ts';
 import { CliError } from './errors.ts';
 
@@ -18,7 +18,7 @@ export function cmd(args: string): string {
 
 /** How a chapter is named in commands: its two-digit number. */
 export function ref(chapter: Chapter): string {
-  return String(chapter.number).padStart(2, '0');
+  return chapterNumber(chapter);
 }
 
 /** "04 · The socket's lifecycle" */

@@ -6,18 +6,16 @@
  */
 import type { MarkdownIt } from 'markdown-it';
 import type { StateCore, Token } from 'markdown-it';
-import { chapterPaths, type Chapter } from '../../chapters/manifest.ts';
+import { chapterPaths, checkCommand, lessonSections, type Chapter } from '../../chapters/manifest.ts';
 import type { RenderEnv } from '../env.ts';
 import { escapeHtml } from '../template/html.ts';
 
-/** Headings (source text) the plugin looks for, compared case-insensitively. */
-export const EXERCISE_HEADING = 'The exercise';
-export const FURTHER_READING_HEADING = 'Further reading';
+/** Headings (source text) the plugin looks for, compared case-insensitively: the manifest's lesson sections. */
+export const EXERCISE_HEADING = lessonSections.exercise;
+export const FURTHER_READING_HEADING = lessonSections.furtherReading;
 
-/** The command that checks a chapter, as the CLI spells it. */
-export function checkCommand(chapter: Chapter): string {
-  return `npm run workbook -- check ${String(chapter.number).padStart(2, '0')}`;
-}
+/** The command that checks a chapter (the manifest's, as the CLI spells it). */
+export { checkCommand };
 
 function headingIndex(tokens: Token[], text: string): number {
   return tokens.findIndex((t, i) => t.type === 'heading_open' && t.tag === 'h2' && tokens[i + 1]!.content.trim().toLowerCase() === text.toLowerCase());

@@ -1,6 +1,7 @@
 /** The page shell every page shares: top bar, chapter sidebar, main column, outline, search dialog. */
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
+import { chapterNumber } from '../../chapters/manifest.ts';
 import type { OutlineItem } from '../env.ts';
 import type { Progress } from '../progress.ts';
 import { html, type SafeHtml } from './html.ts';
@@ -48,7 +49,7 @@ export function href(from: string, to: string, hash = ''): string {
 
 /** Two-digit chapter number, as learners type it. */
 export function nn(chapter: Chapter): string {
-  return String(chapter.number).padStart(2, '0');
+  return chapterNumber(chapter);
 }
 
 function sidebar(site: SiteContext, page: PageSpec): SafeHtml {

@@ -8,7 +8,7 @@ import { repoRoot } from '../../engine/impl.ts';
 
 /** Every benchmark: name, script, what it measures. */
 const benches = [
-  { name: 'cli', script: 'cli/bench.ts', what: 'median time of `check <ch>` and of save -> result in `npm start`' },
+  { name: 'cli', script: 'tests/bench/cli.ts', what: 'median time of `check <ch>` and of save -> result in `npm start`' },
   { name: 'site', script: 'site/bench.ts', what: 'build time of the whole site' },
   { name: '07', script: 'tests/bench/07-relay.ts', what: "chapter 07: the relay's throughput and peak buffered bytes vs pipe() and a write()-ignoring relay" },
   { name: '08', script: 'tests/bench/08-goodput.ts', what: 'chapter 08: goodput at 0%, 5% and 20% loss as a fraction of the lossless run' },

@@ -5,23 +5,14 @@
  * config would silently run every suite.
  */
 import { defineConfig } from 'vitest/config';
-import { implAliases, repoRoot, resolveImpl } from '../../engine/impl.ts';
-import { baseTestOptions } from '../../engine/options.ts';
+import { projectConfig } from '../../engine/projects.ts';
 
 const files = (process.env.WORKBOOK_MUTATION_TESTS ?? '').split(',').filter(Boolean);
 if (files.length === 0) throw new Error('WORKBOOK_MUTATION_TESTS is empty: run mutation testing with `npm run mutation -- <chapter>`');
 
-const impl = resolveImpl('solutions', repoRoot);
-const base = baseTestOptions(impl);
+// The same project the self-check runs for the solutions (engine/projects.ts). A mutant that loops forever
+// is Stryker's to time out (its hit limit and timeout count it as detected); the watchdog would kill
+// Stryker's test runner instead, so its limit is 10 minutes here.
+const { resolve, test } = projectConfig({ name: 'mutation', impl: 'solutions', files, blockedLoopLimitMs: 10 * 60_000 });
 
-export default defineConfig({
-  resolve: { alias: implAliases(impl) },
-  test: {
-    ...base,
-    root: repoRoot,
-    include: files,
-    // A mutant that loops forever is Stryker's to time out (its hit limit and timeout count it as
-    // detected); the watchdog would kill Stryker's test runner instead.
-    env: { ...base.env, WORKBOOK_BLOCKED_LOOP_LIMIT_MS: String(10 * 60_000) },
-  },
-});
+export default defineConfig({ resolve, test });

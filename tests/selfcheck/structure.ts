@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../../chapters/manifest.ts';
-import { chapterPaths, chapters as allChapters } from '../../chapters/manifest.ts';
+import { STORY_CONTAINER, chapterPaths, chapters as allChapters, expectedId, lessonSections } from '../../chapters/manifest.ts';
 import { repoRoot } from '../../engine/impl.ts';
 import type { Checks } from './checks.ts';
 
@@ -17,8 +17,8 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
   allChapters.forEach((c, i) => {
     if (ids.has(c.id)) checks.add(`manifest: chapter id ${c.id} is unique`, false);
     ids.add(c.id);
-    if (c.id !== `${String(c.number).padStart(2, '0')}-${c.slug}`) {
-      checks.add(`manifest: ${c.id} is named <number>-<slug>`, false, [`expected ${String(c.number).padStart(2, '0')}-${c.slug}`]);
+    if (c.id !== expectedId(c)) {
+      checks.add(`manifest: ${c.id} is named <number>-<slug>`, false, [`expected ${expectedId(c)}`]);
     }
     if (i > 0 && allChapters[i - 1]!.number >= c.number) checks.add(`manifest: ${c.id} is in order`, false);
   });
@@ -32,9 +32,11 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
     };
     if (need(p.lesson, 'lesson')) {
       const lesson = read(p.lesson);
-      if (!/^::: story\b/m.test(lesson)) problems.push(`${p.lesson} has no "::: story" beat`);
-      if (!/^## Further reading\s*$/m.test(lesson)) problems.push(`${p.lesson} has no "## Further reading" section`);
-      if (!/^## The exercise\s*$/m.test(lesson)) problems.push(`${p.lesson} has no "## The exercise" section`);
+      const lines = lesson.split('\n').map((l) => l.trim());
+      if (!lines.some((l) => l === STORY_CONTAINER || l.startsWith(`${STORY_CONTAINER} `))) problems.push(`${p.lesson} has no "${STORY_CONTAINER}" beat`);
+      for (const heading of Object.values(lessonSections)) {
+        if (!lines.includes(`## ${heading}`)) problems.push(`${p.lesson} has no "## ${heading}" section`);
+      }
     }
     p.stubs.forEach((f) => {
       if (need(f, 'stub') && !read(f).includes('// TODO:')) problems.push(`${f} has no "// TODO:" marker`);
@@ -53,6 +55,30 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
         else if (!ch.mistakes.some((m) => `${m.name}.patch` === d)) problems.push(`tests/mistakes/${ch.id}/${d} is not listed in the manifest`);
       }
     }
+    // Every program a suite asks for with needPeer must be listed in the chapter's manifest entry, so that
+    // doctor and the lesson tell learners about it.
+    problems.push(...unlistedPeers(ch, p.testDir));
     checks.add(`parts of ${ch.id}: lesson, stub, solution, suite, ${MIN_HINTS}+ hints, ${MIN_MISTAKES}+ mistakes`, problems.length === 0, problems);
   }
+}
+
+/** One problem per `needPeer` call in `testDir` for a program the chapter's `peers` does not list. */
+export function unlistedPeers(ch: Pick<Chapter, 'peers'>, testDir: string): string[] {
+  const listed = new Set<string>(ch.peers ?? []);
+  return peerCalls(testDir)
+    .filter(([, program]) => !listed.has(program))
+    .map(([file, program]) => `${file} calls needPeer for "${program}", which the manifest entry's peers (${[...listed].join(', ') || 'none'}) does not list`);
+}
+
+/** The programs that the files of a chapter's test folder ask for with `needPeer(ctx, '<program>')`. */
+export function peerCalls(testDir: string): [file: string, program: string][] {
+  const dir = path.resolve(repoRoot, testDir);
+  if (!existsSync(dir)) return [];
+  const out: [string, string][] = [];
+  for (const f of readdirSync(dir, { recursive: true }).map(String)) {
+    if (!/\.(ts|mts|mjs|js)$/.test(f)) continue;
+    const text = readFileSync(path.join(dir, f), 'utf8');
+    for (const m of text.matchAll(/\bneedPeer\(\s*[\w.]+\s*,\s*['"`]([^'"`]+)['"`]/g)) out.push([`${testDir}/${f}`, m[1]!]);
+  }
+  return out;
 }

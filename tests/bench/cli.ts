@@ -4,14 +4,14 @@
  * result on screen in `npm start`. Runs in a temporary copy of the workbook with the CLI's
  * fixture chapter (or a real chapter with --chapter), never in your chapters/.
  *
- *   npx tsx cli/bench.ts [--runs 10] [--chapter 04]
+ *   npx tsx tests/bench/cli.ts [--runs 10] [--chapter 04]
  * Targets: check < 1.2 s, save -> result < 1.5 s.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { chapterPaths, chapters, findChapter } from '../chapters/manifest.ts';
-import { PtySession, ptyUnavailable } from '../tests/cli/support/pty.ts';
-import { Sandbox } from '../tests/cli/support/sandbox.ts';
+import { chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
+import { PtySession, ptyUnavailable } from '../cli/support/pty.ts';
+import { Sandbox } from '../cli/support/sandbox.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, chapter: { type: 'string' } } });
 const runs = Number(values.runs);

@@ -1,0 +1,109 @@
+/**
+ * The maintainer's tools around chapters: known mistakes as patches (engine/mistakes.ts and
+ * `npm run mistake`), and the self-check's rule that a suite's peers are listed in the manifest.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chapters } from '../../chapters/manifest.ts';
+import { repoRoot } from '../../engine/impl.ts';
+import { diffAgainstSolution, mistakePaths, variantFiles } from '../../engine/mistakes.ts';
+import { Sandbox } from '../cli/support/sandbox.ts';
+import { unlistedPeers } from './structure.ts';
+
+describe('known mistakes as patches', () => {
+  it('every patch builds a variant whose diff against the solution is the patch itself', () => {
+    for (const ch of chapters) {
+      for (const m of ch.mistakes) {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'workbook-variant-'));
+        try {
+          for (const [rel, text] of variantFiles(ch, m)) {
+            writeFileSync(path.join(dir, rel), text);
+          }
+          const patch = diffAgainstSolution(ch, dir);
+          expect(patch, `${ch.id}/${m.name}`).not.toBe('');
+          // Patches are kept in the form `npm run mistake -- save` writes, so a save never reformats one.
+          expect(patch, `${ch.id}/${m.name}: not in canonical form; run npm run mistake -- edit/save`).toBe(readFileSync(path.join(repoRoot, mistakePaths(ch, m).patch), 'utf8'));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    }
+  });
+
+  describe('npm run mistake', () => {
+    let box: Sandbox;
+    const mistake = (...args: string[]) => box.run(['engine/mistake-command.ts', ...args], { argv0: [process.execPath, '--import', 'tsx'], timeoutMs: 15_000 });
+    beforeAll(async () => {
+      box = await Sandbox.create({ git: false });
+    }, 20_000);
+    afterAll(async () => box?.remove());
+
+    it('edits a mistake as code and saves the change back as the patch', async () => {
+      const edit = await mistake('edit', '01', 'off-by-one');
+      expect(edit.code, edit.output).toBe(0);
+      const file = 'tests/.generated/editing/01-adder/off-by-one/exercise.ts';
+      expect(box.read(file)).toContain('a > 0 ? a * 2 + 1 : a * 2');
+      box.write(file, box.read(file).replace('a * 2 + 1', 'a * 2 + 2'));
+      const save = await mistake('save', '01', 'off-by-one');
+      expect(save.code, save.output).toBe(0);
+      expect(save.stdout).toMatch(/Wrote tests\/mistakes\/01-adder\/off-by-one.patch \(\+2\/-1 lines\)/);
+      expect(box.read('tests/mistakes/01-adder/off-by-one.patch')).toMatch(/^\+ {2}return a > 0 \? a \* 2 \+ 2 : a \* 2;$/m);
+      const build = await mistake('build', '01');
+      expect(build.code, build.output).toBe(0);
+      expect(box.read('tests/.generated/mistakes/01-adder/off-by-one/exercise.ts')).toContain('a * 2 + 2');
+    }, 40_000);
+
+    it('never throws away edits that are not saved yet', async () => {
+      expect((await mistake('edit', '01', 'off-by-one')).code).toBe(0);
+      const file = 'tests/.generated/editing/01-adder/off-by-one/exercise.ts';
+      box.write(file, `${box.read(file)}// an unsaved thought\n`);
+      const again = await mistake('edit', '01', 'off-by-one');
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/holds changes not saved to tests\/mistakes\/01-adder\/off-by-one.patch/);
+      expect(box.read(file)).toContain('an unsaved thought');
+      expect((await mistake('edit', '01', 'off-by-one', '--force')).code).toBe(0);
+      expect(box.read(file)).not.toContain('an unsaved thought');
+    }, 40_000);
+
+    it('starts a new mistake from the solution and refuses to save one that changes nothing', async () => {
+      const edit = await mistake('edit', '01', 'adds-nothing');
+      expect(edit.code, edit.output).toBe(0);
+      expect(edit.stdout).toMatch(/add \{ name: 'adds-nothing', what, caughtBy \}/);
+      const save = await mistake('save', '01', 'adds-nothing');
+      expect(save.code).toBe(1);
+      expect(save.stderr).toMatch(/is the same as solutions\/01-adder\/: a mistake must change something/);
+      expect(box.exists('tests/mistakes/01-adder/adds-nothing.patch')).toBe(false);
+    }, 40_000);
+
+    it('names an unknown chapter or command', async () => {
+      const bad = await mistake('edit', '99', 'x');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/No chapter "99"/);
+      const unknown = await mistake('frobnicate');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
+    }, 40_000);
+  });
+});
+
+describe('peers in the manifest', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'workbook-peers-'));
+    writeFileSync(path.join(dir, 'x.test.ts'), "it('talks to curl', (ctx) => { const curl = needPeer(ctx, 'curl'); const nc = needPeer( ctx , \"nc\"); });\n");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('flags a needPeer call for a program the chapter does not list, naming file and program', () => {
+    const problems = unlistedPeers({ peers: ['nc'] }, dir);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/x\.test\.ts calls needPeer for "curl", which the manifest entry's peers \(nc\) does not list/);
+  });
+
+  it('accepts the calls when every program is listed', () => {
+    expect(unlistedPeers({ peers: ['nc', 'curl'] }, dir)).toEqual([]);
+    expect(unlistedPeers({}, dir)).toHaveLength(2);
+  });
+});
