@@ -5,10 +5,11 @@
  *   WORKBOOK_IMPL=solutions     the reference solutions
  *   WORKBOOK_IMPL=<dir>         any tree with the same layout (<dir>/04-sockets/exercise.ts ...),
  *                               e.g. a student's submission
- *   WORKBOOK_IMPL=<dir>         a single chapter folder such as tests/mistakes/04-sockets/ignores-half-close:
- *                               that chapter comes from <dir>, every other chapter from solutions/
+ *   WORKBOOK_IMPL=<dir>         a single chapter folder such as tests/.generated/mistakes/04-sockets/ignores-half-close
+ *                               (a built mistake variant, see engine/mistakes.ts): that chapter comes from <dir>,
+ *                               every other chapter from solutions/
  *
- * Tests import `@impl/<chapter id>/<file>`; vitest.config.ts turns that into a path with `implAliases`.
+ * Tests import `@impl/<chapter id>/<file>`; engine/projects.ts (and vitest.config.ts) turn that into a path with `implAliases`.
  * Code that cannot go through the alias (a Worker loading the learner's file) uses `implFile`
  * from tests/helpers/impl.ts, which reads the same decision from WORKBOOK_IMPL_RESOLVED.
  */
@@ -49,7 +50,7 @@ export function resolveImpl(value: string | undefined, cwd = repoRoot): Resolved
       `WORKBOOK_IMPL=${label}: no such directory (${dir}). Use "chapters", "solutions", or a folder laid out like chapters/.`,
     );
   }
-  // A single chapter folder: its parent is named after a chapter (tests/mistakes/<id>/<name>).
+  // A single chapter folder: its parent is named after a chapter (tests/.generated/mistakes/<id>/<name>).
   const parentId = path.basename(path.dirname(dir));
   if (chapters.some((c) => c.id === parentId) && !chapters.some((c) => isDir(path.join(dir, c.id)))) {
     requireEsmScope(label, dir);

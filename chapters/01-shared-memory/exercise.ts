@@ -1,7 +1,7 @@
 /**
  * Chapter 01 · Notes in shared memory. This is your file: work through every `// TODO:`.
  * The lesson (chapters/01-shared-memory/lesson.md) explains each idea. Check your work with
- *   npm run workbook -- check 01       (or: npx vitest run tests/01-shared-memory.test.ts)
+ *   npm run workbook -- check 01       (or: npx vitest run tests/01-shared-memory/)
  *
  * A channel of length-prefixed messages inside a SharedArrayBuffer: a ring buffer for exactly
  * one sending thread and one receiving thread (SPSC). Both threads build a `Channel` on the same
