@@ -35,7 +35,7 @@ function insertionPoint(tokens: Token[]): number {
 function exerciseTokens(state: StateCore, chapter: Chapter, hintsSeen: number): Token[] {
   const box = new state.Token('exercise_box', 'div', 0);
   box.block = true;
-  box.meta = { files: chapterPaths(chapter).stubs, check: checkCommand(chapter), test: chapterPaths(chapter).test };
+  box.meta = { files: chapterPaths(chapter).stubs, check: checkCommand(chapter), test: `${chapterPaths(chapter).testDir}/` };
   const out = [box];
   if (chapter.hints.length === 0) return out;
 

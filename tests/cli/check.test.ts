@@ -35,7 +35,7 @@ describe('check', () => {
     expect(r.stdout).toMatch(/What happened: greet\("Bram"\) returned "Hi Bram"\nExpected: +"Hello, Bram!"/);
     expect(r.stdout).toMatch(/Wire transcript:[\s\S]*Ada -> your greet\(\), 4 bytes[\s\S]*\|Bram\|[\s\S]*your greet\(\) -> Ada, 7 bytes[\s\S]*\|Hi Bram\|/);
     expect(r.stdout).toMatch(/Printed during this test:\n {2}greeting Bram/);
-    expect(r.stdout).toMatch(/The test: tests\/02-greeter\.test\.ts:\d+:\d+/);
+    expect(r.stdout).toMatch(/The test: tests\/02-greeter\/greeter\.test\.ts:\d+:\d+/);
     expect(r.stdout).not.toMatch(INTERNALS);
   }), 20_000);
 
