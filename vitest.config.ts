@@ -1,15 +1,8 @@
 import { defineConfig } from 'vitest/config';
-import { implAliases, resolveImpl } from './engine/impl.ts';
-import { baseTestOptions } from './engine/options.ts';
+import { projectConfig } from './engine/projects.ts';
 
-// One switch picks the implementation under test: WORKBOOK_IMPL (see tests/impl-switch.ts).
-const impl = resolveImpl(process.env.WORKBOOK_IMPL, process.cwd());
+// `npx vitest` runs every suite against one implementation, picked by WORKBOOK_IMPL (engine/impl.ts), with
+// the same options and aliases as the workbook's own runs (engine/projects.ts).
+const { resolve, test } = projectConfig({ name: 'workbook', impl: process.env.WORKBOOK_IMPL ?? 'chapters', files: ['tests/**/*.test.ts'] }, process.cwd());
 
-export default defineConfig({
-  resolve: { alias: implAliases(impl) },
-  test: {
-    ...baseTestOptions(impl),
-    include: ['tests/**/*.test.ts'],
-    exclude: ['tests/mistakes/**', 'node_modules/**'],
-  },
-});
+export default defineConfig({ resolve, test });

@@ -22,9 +22,9 @@ export interface ProjectSpec {
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The inline vitest project for one spec. */
-export function projectConfig(s: ProjectSpec) {
-  const impl = resolveImpl(s.impl, repoRoot);
+/** The inline vitest project for one spec; a relative `impl` folder is resolved against `cwd`. */
+export function projectConfig(s: ProjectSpec, cwd = repoRoot) {
+  const impl = resolveImpl(s.impl, cwd);
   const opts = baseTestOptions(impl);
   const limit = s.blockedLoopLimitMs ? { WORKBOOK_BLOCKED_LOOP_LIMIT_MS: String(s.blockedLoopLimitMs) } : {};
   return {

@@ -14,7 +14,7 @@ export async function runPhase(specs: ProjectSpec[], opts: { maxWorkers?: number
   const hangDir = mkdtempSync(path.join(os.tmpdir(), 'workbook-hangs-'));
   const previous = process.env.WORKBOOK_HANG_DIR;
   process.env.WORKBOOK_HANG_DIR = hangDir;
-  const projects = specs.map(projectConfig);
+  const projects = specs.map((s) => projectConfig(s));
   for (const p of projects) p.test.env = { ...p.test.env, WORKBOOK_HANG_DIR: hangDir };
   const { createVitest } = await import('vitest/node');
   const vitest = await createVitest('test', vitestOptions(projects, opts.maxWorkers ?? 2) as never);

