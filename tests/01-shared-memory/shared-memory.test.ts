@@ -6,18 +6,16 @@
  * and an instrumented Atomics.notify that catches "notify before publish" deterministically.
  * Last, copying vs sharing: postMessage, SharedArrayBuffer, and a forked child process.
  * Every blocking call on learner code runs in a Worker with a timeout, never on this thread.
+ * The machinery is in harness.ts (and brams-thread.ts, the Worker that runs blocking calls).
  */
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import {
   CONTROL_BYTES,
   Channel,
   ChannelError,
-  ChannelTimeoutError,
   LENGTH_PREFIX_BYTES,
   MessageTooLargeError,
   READ_SLOT,
@@ -25,79 +23,34 @@ import {
   postCopy,
   postShared,
 } from '@impl/01-shared-memory/exercise.ts';
-import {
-  DeadlineError,
-  LearnerFacingError,
-  check,
-  fail,
-  implFile,
-  onCleanup,
-  pause,
-  randomBytes,
-  randomInt,
-  replayHint,
-  seeLesson,
-  seededRandom,
-  testSeed,
-  track,
-  within,
-} from '../helpers/index.ts';
+import { DeadlineError, check, fail, fc, forAllSync, hexBytes, onCleanup, pause, replayHint, testSeed, thrown, track, within } from '../helpers/index.ts';
 import { repoRoot } from '../../engine/impl.ts';
-import type { ErrorReport } from './workers/01-common.ts';
-import { CHILD_NOTE, describeError, traffic } from './workers/01-common.ts';
-
-const ID = '01-shared-memory';
-const lesson = (heading: string) => seeLesson(ID, heading);
-const workerEntry = (name: string) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
-const implPath = () => implFile(ID, 'exercise.ts');
-/** The harness's TypeScript Worker bootstrap (what startTsWorker uses), for the one Worker this file keeps between tests. */
-const tsWorkerBootstrap = new URL('../helpers/ts-worker-entry.mjs', import.meta.url);
-
-const utf8 = (s: string) => new TextEncoder().encode(s);
-const fromUtf8 = (b: Uint8Array | number[]) => new TextDecoder().decode(Uint8Array.from(b));
-
-/** `n` recognisable bytes; `tag` makes messages of the same length differ. */
-const pattern = (n: number, tag: number) => Uint8Array.from({ length: n }, (_, i) => (tag * 37 + i * 7 + 1) & 0xff);
-
-function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  return a !== undefined && b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
-}
-
-/** A short, readable description of a message for failure messages. */
-function show(b: unknown): string {
-  if (b === undefined) return 'undefined (the ring looked empty)';
-  if (!(b instanceof Uint8Array)) return `${typeof b} ${String(b)}`;
-  const printable = b.length > 0 && b.every((c) => c >= 0x20 && c < 0x7f);
-  if (printable) return `"${fromUtf8(b)}"`;
-  const hex = Array.from(b.subarray(0, 12), (c) => c.toString(16).padStart(2, '0')).join(' ');
-  return `${b.length} bytes [${hex}${b.length > 12 ? ' ...' : ''}]`;
-}
-
-/** Move an empty ring's counters forward by `bytes` (at least 4) with filler messages sent and received. */
-function advance(ch: Channel, bytes: number): void {
-  for (let left = bytes; left > 0; ) {
-    const step = left <= ch.capacity ? left : Math.min(ch.capacity, left - LENGTH_PREFIX_BYTES);
-    const filler = new Uint8Array(step - LENGTH_PREFIX_BYTES).fill(0xee);
-    if (!ch.trySend(filler) || !same(ch.tryReceive(), filler)) {
-      fail({
-        did: `a ${filler.length}-byte filler message, sent and received to move the ring forward, did not come back intact`,
-        expected: 'an empty ring takes any message up to capacity - 4 bytes and gives it back unchanged',
-        lesson: lesson('A ring for one writer and one reader'),
-      });
-    }
-    left -= step;
-  }
-}
-
-/** Call learner code; turn an unexpected exception into a teaching failure that gives the situation. */
-function attempt<T>(what: string, situation: string, fn: () => T, heading: string, expected: string): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof LearnerFacingError || (err as { code?: string }).code === 'ERR_NOT_IMPLEMENTED') throw err;
-    return fail({ did: `${what} threw ${describeError(err)} (${situation})`, expected, lesson: lesson(heading) });
-  }
-}
+import { type Reply, bram, blockingCall, warmUpBram } from './brams-thread.ts';
+import {
+  type NotifyWatch,
+  type Operation,
+  advance,
+  attempt,
+  errorOf,
+  fields,
+  fromUtf8,
+  implPath,
+  isTimeoutError,
+  keeper,
+  lesson,
+  pattern,
+  reported,
+  same,
+  settle,
+  show,
+  timedOut,
+  timedOutReport,
+  timeoutExpected,
+  utf8,
+  watchNotifies,
+  workerEntry,
+} from './harness.ts';
+import { CHILD_NOTE, type ErrorReport, traffic } from './workers/01-common.ts';
 
 /** What a correct ring does at the end of its buffer. */
 const WRAP_EXPECTED =
@@ -105,176 +58,7 @@ const WRAP_EXPECTED =
 /** What a correct ring does when its 32-bit counters overflow. */
 const OVERFLOW_EXPECTED = 'the ring works wherever its counters are: positions are `counter & (capacity - 1)`, bytes in use are `(write - read) >>> 0`';
 
-/** The outcome of a promise, without throwing. */
-async function settle<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
-  return p.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-}
-
-const isTimeoutError = (e: unknown) =>
-  e instanceof ChannelTimeoutError && e instanceof ChannelError && e.code === 'ERR_CHANNEL_TIMEOUT';
-const isTimeoutReport = (r: ErrorReport | undefined) => r?.name === 'ChannelTimeoutError' && r.code === 'ERR_CHANNEL_TIMEOUT';
-type Operation = 'send' | 'receive' | 'receiveAsync';
-/** A ChannelTimeoutError from `operation`, with the timeout it was given in its documented fields. */
-const timedOut = (e: unknown, operation: Operation, timeoutMs: number) =>
-  isTimeoutError(e) && (e as ChannelTimeoutError).operation === operation && (e as ChannelTimeoutError).timeoutMs === timeoutMs;
-/** The same, for an error reported by Bram's thread. */
-const timedOutReport = (r: ErrorReport | undefined, operation: Operation, timeoutMs: number) =>
-  isTimeoutReport(r) && r?.operation === operation && r?.timeoutMs === timeoutMs;
-/** What a timeout error must look like, for failure messages. */
-const timeoutExpected = (operation: Operation, timeoutMs: number) =>
-  `a ChannelTimeoutError (code ERR_CHANNEL_TIMEOUT) with operation '${operation}' and timeoutMs ${timeoutMs}, so the caller can tell "nothing came" from a bug, and which call gave up`;
-/** An error's documented fields, for failure messages. */
-const fields = (e: unknown) => {
-  const t = e as { operation?: unknown; timeoutMs?: unknown } | undefined;
-  return t && typeof t === 'object' && ('operation' in t || 'timeoutMs' in t) ? ` (operation ${JSON.stringify(t.operation)}, timeoutMs ${JSON.stringify(t.timeoutMs)})` : '';
-};
-
-/** Atomics.waitAsync, typed locally (the project's TypeScript lib is ES2023). */
-type WaitAsyncResult = { async: false; value: string } | { async: true; value: Promise<string> };
-const waitAsync = (a: Int32Array, i: number, v: number, ms: number) =>
-  (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): WaitAsyncResult }).waitAsync(a, i, v, ms);
-
-/** A reply from Bram's thread (tests/workers/01-thread.ts). */
-interface Reply {
-  id: number;
-  ok: boolean;
-  /** 'load' when the implementation could not be imported at all. */
-  stage?: 'load';
-  message?: Uint8Array;
-  error?: ErrorReport;
-  /** For the 10 MB transfer: the message it was sending when it failed, how many it sent, their SHA-256. */
-  index?: number;
-  count?: number;
-  digest?: string;
-  elapsedMs: number;
-}
-
-/**
- * Bram's thread: one Worker (tests/workers/01-thread.ts) that runs blocking calls of your Channel,
- * one at a time, shared by the tests of this file because a TypeScript Worker takes a few hundred ms
- * to start. It is retired (terminated) after any test whose call did not finish, so a stuck call
- * never leaks into the next test, and after the last test.
- */
-class SecondThread {
-  private worker: Worker | undefined;
-  private readonly waiting = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-
-  /** Send one request; resolves with its reply, rejects if the Worker dies. */
-  request(req: Record<string, unknown>, retireIfUnfinished = true): Promise<Reply> {
-    const worker = this.ensure();
-    const id = this.nextId++;
-    let done = false;
-    const reply = new Promise<Reply>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    reply.then(
-      () => (done = true),
-      () => (done = true),
-    );
-    if (retireIfUnfinished) {
-      onCleanup("Bram's thread", async () => {
-        if (!done) await this.retire();
-      });
-    }
-    worker.postMessage({ ...req, id, implPath: implPath() });
-    return reply;
-  }
-
-  /**
-   * Start the Worker and load your code in it ahead of the tests that need it, so their deadlines
-   * do not include a TypeScript Worker's start-up (much longer on a busy machine). Never fails:
-   * if loading goes wrong, the tests themselves report it.
-   */
-  async warmUp(ms: number): Promise<void> {
-    try {
-      await within(this.request({ kind: 'ping' }, false), ms, "starting Bram's thread");
-    } catch {
-      await this.retire();
-    }
-  }
-
-  /** Terminate the Worker (even in the middle of Atomics.wait); the next request starts a new one. */
-  async retire(): Promise<void> {
-    const worker = this.worker;
-    this.worker = undefined;
-    if (worker) await worker.terminate();
-  }
-
-  private ensure(): Worker {
-    if (this.worker) return this.worker;
-    const worker = new Worker(tsWorkerBootstrap, { workerData: { __entry: workerEntry('01-thread.ts') } });
-    worker.on('message', (r: Reply) => {
-      const w = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      if (r.stage === 'load') w?.reject(new Error(`A Worker could not import ${implPath()}: ${describeError(r.error)}`));
-      else w?.resolve(r);
-    });
-    const failAll = (err: Error) => {
-      for (const w of this.waiting.values()) w.reject(err);
-      this.waiting.clear();
-      if (this.worker === worker) this.worker = undefined;
-    };
-    worker.on('error', failAll);
-    worker.on('exit', (code) => failAll(new Error(`Bram's thread (a Worker) stopped, exit code ${code}`)));
-    this.worker = worker;
-    return worker;
-  }
-}
-
-const bram = new SecondThread();
 afterAll(() => bram.retire());
-/** For the describe blocks that use Bram's thread. */
-const warmUpBram = () => beforeAll(() => bram.warmUp(6_000));
-
-/**
- * Run one blocking receive() or send() of your Channel in Bram's thread.
- * `asleep()` resolves once that thread has called Atomics.wait; `report()` gives the call's outcome.
- */
-function blockingCall(op: 'receive' | 'send', ch: Channel, timeoutMs: number, message?: Uint8Array) {
-  const probe = new Int32Array(new SharedArrayBuffer(4));
-  const outcome = bram.request({ kind: op, buffer: ch.buffer, probe: probe.buffer, timeoutMs, message });
-  outcome.catch(() => {});
-  const call = op === 'receive' ? `receive(${timeoutMs})` : `send(${show(message)}, ${timeoutMs})`;
-  return {
-    call,
-    /** Wait until the Worker's call is asleep in Atomics.wait. Fails if it returns or spins instead. */
-    async asleep(situation: string): Promise<void> {
-      const slept = waitAsync(probe, 0, 0, 4_000);
-      const sleeping = slept.async ? slept.value.then(() => Atomics.load(probe, 0) > 0) : Promise.resolve(true);
-      const first = await within(
-        Promise.race([sleeping.then((s) => ({ slept: s })), outcome.then((r) => ({ report: r }))]),
-        5_000,
-        `the Worker's ${call}`,
-      );
-      if ('report' in first) {
-        const r = first.report;
-        fail({
-          did: `${call} in a Worker, called ${situation}, did not wait: it ${r.ok ? `returned ${show(r.message)}` : `threw ${describeError(r.error)}`}`,
-          expected: `${call} sleeps in Atomics.wait until the other side moves the counter, or its timeout runs out`,
-          lesson: lesson('Atomics: load, store, wait, notify'),
-        });
-      }
-      check(first.slept, {
-        did: `${call} in a Worker, called ${situation}, neither returned nor called Atomics.wait within 4 s`,
-        expected: 'a waiting thread sleeps in Atomics.wait; a loop that checks again and again burns a whole CPU core',
-        lesson: lesson('Atomics: load, store, wait, notify'),
-      });
-      // The probe is bumped just before the real Atomics.wait; give the thread a moment to get into it.
-      await pause(30);
-    },
-    /** The call's outcome, or a DeadlineError after `ms`. */
-    report: (ms: number, advice: string) => within(outcome, ms, `the Worker's ${call}`, advice),
-  };
-}
-
-/** Copy the channel's memory into a new buffer and attach a Channel to the copy: a look that changes nothing. */
-function snapshot(ch: Channel): Channel {
-  const copy = new SharedArrayBuffer(ch.buffer.byteLength);
-  new Uint8Array(copy).set(new Uint8Array(ch.buffer));
-  return new Channel(copy);
-}
 
 describe('a ring of messages, in one thread', () => {
   it('delivers messages in the order they were sent (FIFO)', () => {
@@ -302,42 +86,57 @@ describe('a ring of messages, in one thread', () => {
       lesson: lesson('A ring for one writer and one reader'),
     });
 
-    // Random traffic against a model queue: sends and receives interleaved, the ring wrapping many times.
-    const seed = testSeed();
-    const rand = seededRandom(seed);
-    const ring = Channel.create(256);
-    const model: Uint8Array[] = [];
-    used = 0;
-    const log: string[] = [];
-    for (let step = 0; step < 3_000; step++) {
-      if (rand() < 0.55) {
-        const message = randomBytes(rand, randomInt(rand, 0, 40));
-        const fits = ring.capacity - used >= LENGTH_PREFIX_BYTES + message.length;
-        const ok = ring.trySend(message);
-        log.push(`trySend(${message.length} bytes) -> ${ok}`);
-        check(ok === fits, () => ({
-          did: `step ${step}: trySend of a ${message.length}-byte message returned ${ok} with ${used} of ${ring.capacity} bytes in use`,
-          expected: `${fits}: a message takes 4 + length bytes, and a ring has room while used + 4 + length <= capacity`,
-          lesson: lesson('Full or empty?'),
-          extra: `Last steps: ${log.slice(-6).join(', ')}\n${replayHint(seed)}`,
-        }));
-        if (ok) {
-          model.push(message);
-          used += LENGTH_PREFIX_BYTES + message.length;
-        }
-      } else {
-        const want = model.shift();
-        const got1 = ring.tryReceive();
-        log.push(`tryReceive() -> ${got1 === undefined ? 'undefined' : `${got1.length} bytes`}`);
-        check(want === undefined ? got1 === undefined : same(got1, want), () => ({
-          did: `step ${step}: tryReceive() returned ${show(got1)}`,
-          expected: want === undefined ? 'undefined: every message sent so far was already received' : `the oldest message not yet received: ${show(want)}`,
-          lesson: lesson('A ring for one writer and one reader'),
-          extra: `Last steps: ${log.slice(-6).join(', ')}\n${replayHint(seed)}`,
-        }));
-        if (want) used -= LENGTH_PREFIX_BYTES + want.length;
-      }
-    }
+    // Random traffic against a model queue: sends and receives interleaved, the ring wrapping many times
+    // and often exactly full. A failure shrinks to the shortest script of sends and receives that still goes wrong.
+    const step = fc.oneof(
+      { weight: 8, arbitrary: fc.uint8Array({ maxLength: 40, size: 'max' }) },
+      { weight: 3, arbitrary: fc.uint8Array({ maxLength: 4 }) },
+      { weight: 9, arbitrary: fc.constant('receive' as const) },
+    );
+    const script = fc.record({
+      capacity: fc.constantFrom(64, 256),
+      steps: fc.array(step, { minLength: 1, maxLength: 300, size: 'max' }),
+    });
+    const showStep = (s: Uint8Array | 'receive') => (s === 'receive' ? 'tryReceive()' : `trySend(${s.length === 1 ? '1 byte' : `${s.length} bytes`})`);
+    forAllSync(
+      script,
+      ({ capacity, steps }) => {
+        const ring = Channel.create(capacity);
+        const model: Uint8Array[] = [];
+        let inUse = 0;
+        const log: string[] = [];
+        steps.forEach((s, i) => {
+          const situation = `step ${i} of the script below, a ${capacity}-byte ring with ${inUse} bytes in use`;
+          if (s !== 'receive') {
+            const fits = capacity - inUse >= LENGTH_PREFIX_BYTES + s.length;
+            const ok = attempt('trySend', situation, () => ring.trySend(s), 'A ring for one writer and one reader', `${fits}`);
+            log.push(`trySend(${s.length} bytes) -> ${ok}`);
+            check(ok === fits, () => ({
+              did: `step ${i}: trySend of a ${s.length}-byte message returned ${ok} with ${inUse} of ${capacity} bytes in use`,
+              expected: `${fits}: a message takes 4 + length bytes, and a ring has room while used + 4 + length <= capacity`,
+              lesson: lesson('Full or empty?'),
+              extra: `Last steps: ${log.slice(-6).join(', ')}`,
+            }));
+            if (ok) {
+              model.push(s);
+              inUse += LENGTH_PREFIX_BYTES + s.length;
+            }
+          } else {
+            const want = model.shift();
+            const got1 = attempt('tryReceive', situation, () => ring.tryReceive(), 'A ring for one writer and one reader', want === undefined ? 'undefined' : show(want));
+            log.push(`tryReceive() -> ${got1 === undefined ? 'undefined' : `${got1.length} bytes`}`);
+            check(want === undefined ? got1 === undefined : same(got1, want), () => ({
+              did: `step ${i}: tryReceive() returned ${show(got1)}`,
+              expected: want === undefined ? 'undefined: every message sent so far was already received' : `the oldest message not yet received: ${show(want)}`,
+              lesson: lesson('A ring for one writer and one reader'),
+              extra: `Last steps: ${log.slice(-6).join(', ')}`,
+            }));
+            if (want) inUse -= LENGTH_PREFIX_BYTES + want.length;
+          }
+        });
+      },
+      { numRuns: 60, show: ({ capacity, steps }) => `a new ${capacity}-byte ring, then ${steps.map(showStep).join(', ')}` },
+    );
   });
 
   it('wraps messages around the end of the buffer, even when the length prefix is split', () => {
@@ -489,28 +288,18 @@ describe('a ring of messages, in one thread', () => {
       if (state === 'holding one message') ch.trySend(hello);
       const tooBig = new Uint8Array(61);
       let returned: unknown;
-      let thrown: unknown;
-      try {
-        returned = ch.trySend(tooBig);
-      } catch (err) {
-        thrown = err;
-      }
-      const t = thrown as MessageTooLargeError | undefined;
-      check(thrown instanceof MessageTooLargeError && thrown instanceof ChannelError && thrown.code === 'ERR_MESSAGE_TOO_LARGE' && t?.size === 61 && t.limit === 60 && t.name === 'MessageTooLargeError', {
-        did: `trySend of a 61-byte message into a 64-byte ring (${state}) ${thrown ? `threw ${describeError(thrown)} (size ${String(t?.size)}, limit ${String(t?.limit)})` : `returned ${String(returned)}`}`,
+      const caught = errorOf(() => (returned = ch.trySend(tooBig)));
+      const t = caught as MessageTooLargeError | undefined;
+      check(caught instanceof MessageTooLargeError && caught instanceof ChannelError && caught.code === 'ERR_MESSAGE_TOO_LARGE' && t?.size === 61 && t.limit === 60 && t.name === 'MessageTooLargeError', {
+        did: `trySend of a 61-byte message into a 64-byte ring (${state}) ${caught ? `threw ${thrown(caught)} (size ${String(t?.size)}, limit ${String(t?.limit)})` : `returned ${String(returned)}`}`,
         expected:
           'it throws MessageTooLargeError with code ERR_MESSAGE_TOO_LARGE, size 61 (the message) and limit 60 (maxMessageBytes): 4 + 61 = 65 bytes can never fit in 64, so "false" (try again later) would keep a sender retrying forever',
         lesson: lesson('Length prefixes'),
       });
     }
-    let viaSend: unknown;
-    try {
-      ch.send(new Uint8Array(100), 20);
-    } catch (err) {
-      viaSend = err;
-    }
+    const viaSend = errorOf(() => ch.send(new Uint8Array(100), 20));
     check(viaSend instanceof MessageTooLargeError, {
-      did: `send() of a 100-byte message into a 64-byte ring ${viaSend ? `threw ${describeError(viaSend)}` : 'returned normally'}`,
+      did: `send() of a 100-byte message into a 64-byte ring ${viaSend ? `threw ${thrown(viaSend)}` : 'returned normally'}`,
       expected: 'MessageTooLargeError at once, not a wait and a ChannelTimeoutError: no amount of waiting makes room for it',
       lesson: lesson('Length prefixes'),
     });
@@ -555,7 +344,6 @@ describe('a ring of messages, in one thread', () => {
     const control = new Int32Array(ch.buffer, 0, CONTROL_BYTES / 4);
     const ring = new Uint8Array(ch.buffer, CONTROL_BYTES);
     const counters = () => `write counter ${Atomics.load(control, WRITE_SLOT)}, read counter ${Atomics.load(control, READ_SLOT)}`;
-    const hex = (b: Uint8Array) => Array.from(b, (c) => c.toString(16).padStart(2, '0')).join(' ');
     const expectCounters = (write: number, read: number, after: string) =>
       check(Atomics.load(control, WRITE_SLOT) === write && Atomics.load(control, READ_SLOT) === read, {
         did: `after ${after}, the control block held ${counters()}`,
@@ -575,8 +363,8 @@ describe('a ring of messages, in one thread', () => {
       check(ch.trySend(message) === true, { did: `trySend(${show(message)}) into a 1024-byte ring returned false`, expected: 'true: it fits', lesson: lesson('Length prefixes') });
       const inRing = ring.subarray(write, write + bytes.length);
       check(same(inRing, Uint8Array.from(bytes)), {
-        did: `trySend(${show(message)}) left these bytes at ring position ${write}: ${hex(inRing.subarray(0, 12))}${bytes.length > 12 ? ' ...' : ''}`,
-        expected: `${hex(Uint8Array.from(bytes.slice(0, 12)))}${bytes.length > 12 ? ' ...' : ''}: the length as an unsigned 32-bit little-endian number (lowest byte first), then the message's bytes. The other thread may run another implementation; only this layout is agreed`,
+        did: `trySend(${show(message)}) left these bytes at ring position ${write}: ${hexBytes(inRing, 12)}`,
+        expected: `${hexBytes(Uint8Array.from(bytes), 12)}: the length as an unsigned 32-bit little-endian number (lowest byte first), then the message's bytes. The other thread may run another implementation; only this layout is agreed`,
         lesson: lesson('Length prefixes'),
       });
       write += bytes.length;
@@ -665,14 +453,9 @@ describe('a ring of messages, in one thread', () => {
       });
     }
     const refuse = (what: string, make: () => unknown) => {
-      let thrown: unknown;
-      try {
-        make();
-      } catch (err) {
-        thrown = err;
-      }
-      check(thrown instanceof ChannelError && thrown.code === 'ERR_BAD_CAPACITY' && thrown.name === 'ChannelError', {
-        did: `${what} ${thrown ? `threw ${describeError(thrown)}` : 'made a channel'}`,
+      const caught = errorOf(make);
+      check(caught instanceof ChannelError && caught.code === 'ERR_BAD_CAPACITY' && caught.name === 'ChannelError', {
+        did: `${what} ${caught ? `threw ${thrown(caught)}` : 'made a channel'}`,
         expected: 'a ChannelError with code ERR_BAD_CAPACITY: a ring must be a power of two (positions are `counter & (capacity - 1)`) from 8 to 2^30 bytes',
         lesson: lesson('Counters that overflow'),
       });
@@ -729,7 +512,7 @@ describe('waiting and waking', () => {
       });
     }
     check(r.ok && same(r.message, note), {
-      did: `receive(5000) in the Worker ${r.ok ? `returned ${show(r.message)}` : `threw ${describeError(r.error)}`}`,
+      did: `receive(5000) in the Worker ${r.ok ? `returned ${show(r.message)}` : `threw ${reported(r.error)}`}`,
       expected: `it returns ${show(note)}`,
       lesson: lesson('Atomics: load, store, wait, notify'),
     });
@@ -755,7 +538,7 @@ describe('waiting and waking', () => {
         lesson: lesson('Atomics: load, store, wait, notify'),
       });
     }
-    check(r.ok, { did: `send() in the Worker threw ${describeError(r.error)}`, expected: 'it returns once there is room', lesson: lesson('Atomics: load, store, wait, notify') });
+    check(r.ok, { did: `send() in the Worker threw ${reported(r.error)}`, expected: 'it returns once there is room', lesson: lesson('Atomics: load, store, wait, notify') });
     const got = ch.tryReceive();
     check(same(got, note), { did: `the message the Worker sent arrived as ${show(got)}`, expected: show(note), lesson: lesson('A ring for one writer and one reader') });
   });
@@ -764,42 +547,8 @@ describe('waiting and waking', () => {
     const ch = Channel.create(64);
     // Watch Atomics.notify in this thread: each time the learner's code calls it on this channel,
     // look at the shared memory through a copy. A woken thread sees at least what is there now.
-    const realNotify = Atomics.notify;
-    onCleanup('restore Atomics.notify', () => {
-      Atomics.notify = realNotify;
-    });
-    interface Watch {
-      look: (view: Channel) => string | undefined;
-      calls: number;
-      problem?: string;
-    }
-    let watching: Watch | undefined;
-    Atomics.notify = ((array: Int32Array, index: number, count?: number) => {
-      const w = watching;
-      if (w && array.buffer === ch.buffer) {
-        watching = undefined; // the look below runs your code on the copy: do not watch that
-        w.calls++;
-        try {
-          w.problem ??= w.look(snapshot(ch));
-        } catch (err) {
-          w.problem ??= `looking at a copy of the ring through a second Channel threw ${describeError(err)}`;
-        }
-        watching = w;
-      }
-      return realNotify(array, index, count);
-    }) as typeof Atomics.notify;
-    /** Run `fn` (a call of your code) while watching its Atomics.notify calls on this channel. */
-    const watch = (look: Watch['look'], fn: () => unknown): Watch => {
-      const w: Watch = { look, calls: 0 };
-      watching = w;
-      try {
-        fn();
-      } finally {
-        watching = undefined;
-      }
-      return w;
-    };
-    const lostWakeUp = (method: string, w: Watch) =>
+    const { watch, restore } = watchNotifies(ch);
+    const lostWakeUp = (method: string, w: NotifyWatch) =>
       check(!w.problem, {
         did: `when your ${method} called Atomics.notify, ${w.problem}`,
         expected: 'store (publish) the counter first, then notify: a thread woken by the notify must find the change already there',
@@ -843,7 +592,7 @@ describe('waiting and waking', () => {
       () => ch.tryReceive(),
     );
     lostWakeUp('tryReceive', r3);
-    Atomics.notify = realNotify;
+    restore();
   });
 });
 
@@ -877,7 +626,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
       fail({ did: `receiveAsync(100) on a ring nobody sent to resolved with ${show(outcome.value)}`, expected: 'a rejection with ChannelTimeoutError', lesson: lesson('Waiting with a deadline') });
     }
     check(timedOut(outcome.error, 'receiveAsync', 100), {
-      did: `receiveAsync(100) on an empty ring rejected with ${describeError(outcome.error)}${fields(outcome.error)}`,
+      did: `receiveAsync(100) on an empty ring rejected with ${thrown(outcome.error)}${fields(outcome.error)}`,
       expected: timeoutExpected('receiveAsync', 100),
       lesson: lesson('Waiting with a deadline'),
     });
@@ -896,7 +645,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
       'It must give up by itself: pass the time left to Atomics.wait, and when it wakes with the deadline passed, throw.',
     );
     check(!r.ok && timedOutReport(r.error, 'receive', 100), {
-      did: `receive(100) on a ring nobody sent to ${r.ok ? `returned ${show(r.message)}` : `threw ${describeError(r.error)}${fields(r.error)}`}`,
+      did: `receive(100) on a ring nobody sent to ${r.ok ? `returned ${show(r.message)}` : `threw ${reported(r.error)}${fields(r.error)}`}`,
       expected: timeoutExpected('receive', 100),
       lesson: lesson('Waiting with a deadline'),
     });
@@ -917,7 +666,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
       'It must give up by itself: pass the time left to Atomics.wait, and when it wakes with the deadline passed, throw.',
     );
     check(!r.ok && timedOutReport(r.error, 'send', 100), {
-      did: `send() of 10 bytes into a full ring that nobody drains ${r.ok ? 'returned normally' : `threw ${describeError(r.error)}${fields(r.error)}`}`,
+      did: `send() of 10 bytes into a full ring that nobody drains ${r.ok ? 'returned normally' : `threw ${reported(r.error)}${fields(r.error)}`}`,
       expected: `${timeoutExpected('send', 100)}, after 100 ms: two threads each waiting for the other is a deadlock, and only a timeout ends it`,
       lesson: lesson('Waiting with a deadline'),
     });
@@ -939,7 +688,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     ch.trySend(a);
     const o1 = await within(settle(ch.receiveAsync(0)), 2_000, 'receiveAsync(0) with a message waiting');
     check('value' in o1 && same(o1.value, a), {
-      did: `receiveAsync(0), with a message already in the ring, ${'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${describeError(o1.error)}`}`,
+      did: `receiveAsync(0), with a message already in the ring, ${'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${thrown(o1.error)}`}`,
       expected: `${show(a)}: try first, and give up only when the try fails and the time is up`,
       lesson: lesson('Waiting with a deadline'),
     });
@@ -948,7 +697,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     ch.trySend(b);
     const r1 = await blockingCall('receive', ch, 0).report(5_000, 'With a message already in the ring, receive(0) returns it without waiting.');
     check(r1.ok && same(r1.message, b), {
-      did: `receive(0) in a Worker, with a message already in the ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${describeError(r1.error)}`}`,
+      did: `receive(0) in a Worker, with a message already in the ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${reported(r1.error)}`}`,
       expected: `${show(b)}: try first, and give up only when the try fails and the time is up`,
       lesson: lesson('Waiting with a deadline'),
     });
@@ -958,7 +707,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     const view = backing.subarray(9, 9 + 20);
     const r2 = await blockingCall('send', ch, 0, view).report(5_000, 'With room in the ring, send(message, 0) puts the message in without waiting.');
     check(r2.ok, {
-      did: `send(20 bytes, 0) in a Worker, into a ring with room, threw ${describeError(r2.error)}`,
+      did: `send(20 bytes, 0) in a Worker, into a ring with room, threw ${reported(r2.error)}`,
       expected: 'it returns normally: try first, and give up only when the try fails and the time is up',
       lesson: lesson('Waiting with a deadline'),
     });
@@ -975,13 +724,13 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     const ch = Channel.create(64);
     const o = await within(settle(ch.receiveAsync(0)), 2_000, 'receiveAsync(0) on an empty ring', advice);
     check('error' in o && timedOut(o.error, 'receiveAsync', 0), {
-      did: `receiveAsync(0) on an empty ring ${'value' in o ? `resolved with ${show(o.value)}` : `rejected with ${describeError(o.error)}${fields(o.error)}`}`,
+      did: `receiveAsync(0) on an empty ring ${'value' in o ? `resolved with ${show(o.value)}` : `rejected with ${thrown(o.error)}${fields(o.error)}`}`,
       expected: timeoutExpected('receiveAsync', 0),
       lesson: lesson('Waiting with a deadline'),
     });
     const r1 = await blockingCall('receive', ch, 0).report(3_000, advice);
     check(!r1.ok && timedOutReport(r1.error, 'receive', 0), {
-      did: `receive(0) in a Worker, on an empty ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${describeError(r1.error)}${fields(r1.error)}`}`,
+      did: `receive(0) in a Worker, on an empty ring, ${r1.ok ? `returned ${show(r1.message)}` : `threw ${reported(r1.error)}${fields(r1.error)}`}`,
       expected: timeoutExpected('receive', 0),
       lesson: lesson('Waiting with a deadline'),
     });
@@ -989,7 +738,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     ch.trySend(filler);
     const r2 = await blockingCall('send', ch, 0, utf8('one more')).report(3_000, advice);
     check(!r2.ok && timedOutReport(r2.error, 'send', 0), {
-      did: `send("one more", 0) in a Worker, into a full ring, ${r2.ok ? 'returned normally' : `threw ${describeError(r2.error)}${fields(r2.error)}`}`,
+      did: `send("one more", 0) in a Worker, into a full ring, ${r2.ok ? 'returned normally' : `threw ${reported(r2.error)}${fields(r2.error)}`}`,
       expected: timeoutExpected('send', 0),
       lesson: lesson('Waiting with a deadline'),
     });
@@ -1052,7 +801,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     judge(
       `receiveAsync(${T})`,
       'woken (Atomics.notify on the write counter)',
-      'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${describeError(o1.error)}${fields(o1.error)}`,
+      'value' in o1 ? `resolved with ${show(o1.value)}` : `rejected with ${thrown(o1.error)}${fields(o1.error)}`,
       'error' in o1 && timedOut(o1.error, 'receiveAsync', T),
       r1.elapsed,
       'receiveAsync',
@@ -1068,7 +817,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     judge(
       `receive(${T}) in a Worker`,
       'woken (Atomics.notify on the write counter)',
-      r2.ok ? `returned ${show(r2.message)}` : `threw ${describeError(r2.error)}${fields(r2.error)}`,
+      r2.ok ? `returned ${show(r2.message)}` : `threw ${reported(r2.error)}${fields(r2.error)}`,
       !r2.ok && timedOutReport(r2.error, 'receive', T),
       r2.elapsedMs,
       'receive',
@@ -1093,7 +842,7 @@ describe('timeouts: a lost wake-up or deadlock fails, never hangs', () => {
     judge(
       `send(40 bytes, ${T}) in a Worker, on a ring with only 16 bytes free (4 + 40 never fit),`,
       'woken',
-      r3.ok ? 'returned normally' : `threw ${describeError(r3.error)}${fields(r3.error)}`,
+      r3.ok ? 'returned normally' : `threw ${reported(r3.error)}${fields(r3.error)}`,
       !r3.ok && timedOutReport(r3.error, 'send', T),
       r3.elapsedMs,
       'send',
@@ -1119,7 +868,7 @@ describe('two threads, one ring', () => {
     // Rejects as soon as the sending Worker reports a failure; never resolves otherwise.
     const producerFailed = new Promise<never>((_, reject) => {
       outcome.then((r) => {
-        if (!r.ok) reject(new Error(`The sending Worker failed at message #${r.index} of ${count}: its send() threw ${describeError(r.error)}`));
+        if (!r.ok) reject(new Error(`The sending Worker failed at message #${r.index} of ${count}: its send() threw ${reported(r.error)}`));
       }, reject);
     });
     producerFailed.catch(() => {});
@@ -1183,18 +932,6 @@ describe('two threads, one ring', () => {
 });
 
 describe('copying vs sharing', () => {
-  /** Start the keeper Worker (plain JavaScript: it runs none of your code); `look(i)` asks what note #i holds now. */
-  function keeper() {
-    const worker = track(new Worker(new URL('./workers/01-keeper.mjs', import.meta.url)), 'keeper worker');
-    const look = async (i: number) => {
-      const reply = once(worker, 'message') as Promise<[{ bytes: number[] | null; shared: boolean; type?: string }]>;
-      worker.postMessage({ look: i });
-      const [seen] = await within(reply, 5_000, 'the receiving Worker');
-      return { ...seen, text: seen.bytes ? fromUtf8(seen.bytes) : `(not a Uint8Array: ${seen.type})` };
-    };
-    return { worker, look };
-  }
-
   it('data posted with postMessage is a copy: later changes do not reach the receiver', async () => {
     const { worker, look } = keeper();
     const original = 'Ada: meet at noon.';
@@ -1281,7 +1018,7 @@ describe('copying vs sharing', () => {
       'Starting a Node process takes a moment; on a busy machine, run the test again.',
     )) as [{ ok: boolean; pid: number; received?: number[] | null; sent?: boolean; error?: ErrorReport }];
     if (!reply.ok) {
-      fail({ did: `in the child process, your Channel threw ${describeError(reply.error)}`, expected: 'the child attaches to its copy of the ring and uses it', lesson: lesson('Virtual memory: why processes cannot see each other') });
+      fail({ did: `in the child process, your Channel threw ${reported(reply.error)}`, expected: 'the child attaches to its copy of the ring and uses it', lesson: lesson('Virtual memory: why processes cannot see each other') });
     }
     check(reply.received && fromUtf8(reply.received) === ours && reply.sent === true, {
       did: `the child (pid ${reply.pid}), attached to a copy of the ring, received ${reply.received ? `"${fromUtf8(reply.received)}"` : 'nothing'} and trySend returned ${reply.sent}`,

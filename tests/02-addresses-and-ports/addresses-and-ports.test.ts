@@ -1,9 +1,17 @@
+/**
+ * Chapter 02 · Addresses and ports: IPv4 and IPv6 text and bytes, prefixes and masks, ports and
+ * endpoints, connection keys and demultiplexing.
+ *
+ * Fixed cases for every rule the lesson states; then random comparisons (fast-check, shrunk to the
+ * shortest failing address) with Node's own implementations: net.isIPv4, net.isIPv6, the URL parser,
+ * net.SocketAddress (libuv's inet_ntop) and net.BlockList. Real loopback connections on 127.0.0.1 and ::1.
+ * The machinery is in harness.ts, the random inputs in arbitraries.ts.
+ */
 import dns from 'node:dns';
 import net from 'node:net';
 import { describe, it } from 'vitest';
-import type { Endpoint, FourTuple, IpAddress } from '@impl/02-addresses-and-ports/exercise.ts';
+import type { Endpoint, FourTuple } from '@impl/02-addresses-and-ports/exercise.ts';
 import {
-  AddressError,
   DemuxError,
   Demultiplexer,
   classifyPort,
@@ -21,265 +29,32 @@ import {
   parsePrefix,
   prefixMask,
 } from '@impl/02-addresses-and-ports/exercise.ts';
-import { check, connect, listen, randomInt, replayHint, seeLesson, seededRandom, testSeed, within } from '../helpers/index.ts';
+import { check, forAllSync, outcomeOf, thrown, within } from '../helpers/index.ts';
+import { ipv6Bytes, nearIPv4Text, nearIPv6Text, prefixCase, showPrefixCase, u32 } from './arbitraries.ts';
+import {
+  addr,
+  bytesOf,
+  checkRealLoopback,
+  ep,
+  epText,
+  expectAddressError,
+  expectValue,
+  fullHex,
+  inBigBuffer,
+  osText,
+  rejects,
+  reportAll,
+  routed,
+  same,
+  see,
+  show,
+  tuple,
+  tupleText,
+  urlBytes,
+} from './harness.ts';
 
-const ID = '02-addresses-and-ports';
-const see = (heading: string) => seeLesson(ID, heading);
-const seed = testSeed();
-/** How many random cases each seeded property check tries. */
+/** How many random cases each property check tries. */
 const RANDOM_CASES = 300;
-
-// ---------------------------------------------------------------------------
-// Test-side helpers. They never call the code under test, so they stay trustworthy.
-// ---------------------------------------------------------------------------
-
-/** Bytes as spaced hex: "c0 a8 01 02". */
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-
-/** Bytes for a trusted literal: a dotted quad, or IPv6 hex groups with at most one "::" (no dotted tail). */
-function bytesOf(text: string): Uint8Array {
-  if (!text.includes(':')) return Uint8Array.from(text.split('.').map(Number));
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const hs = head ? head.split(':') : [];
-  const ts = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? hs : [...hs, ...Array<string>(8 - hs.length - ts.length).fill('0'), ...ts];
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    const v = parseInt(g, 16);
-    out[2 * i] = v >> 8;
-    out[2 * i + 1] = v & 0xff;
-  });
-  return out;
-}
-
-/** The same bytes as a window at a non-zero offset inside a larger buffer full of other bytes (0xee). */
-function inBigBuffer(bytes: Uint8Array): Uint8Array {
-  const big = new Uint8Array(bytes.length + 13).fill(0xee);
-  big.set(bytes, 7);
-  return big.subarray(7, 7 + bytes.length);
-}
-
-/** A trusted IpAddress built by the test. */
-const addr = (text: string): IpAddress => ({ family: text.includes(':') ? 6 : 4, bytes: bytesOf(text) });
-/** A trusted Endpoint built by the test. */
-const ep = (text: string, port: number): Endpoint => ({ address: addr(text), port });
-
-/** IPv6 bytes as eight 4-digit groups, never compressed: "2001:0db8:0000:...". */
-function fullHex(bytes: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16).padStart(4, '0'));
-  return groups.join(':');
-}
-
-/** Canonical text from the OS's own formatter (libuv's inet_ntop, via net.SocketAddress). */
-function osText(a: IpAddress): string {
-  if (a.family === 4) return Array.from(a.bytes).join('.');
-  return new net.SocketAddress({ address: fullHex(a.bytes), family: 'ipv6' }).address;
-}
-const epText = (e: Endpoint) => (e.address.family === 6 ? `[${osText(e.address)}]:${e.port}` : `${osText(e.address)}:${e.port}`);
-const tupleText = (t: FourTuple) => `local ${epText(t.local)}, remote ${epText(t.remote)}`;
-
-/** A value as a learner should see it in a failure message. */
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isInteger(v) && v > 0xffff ? `${v} (0x${v.toString(16)})` : String(v);
-  if (v instanceof Uint8Array) return `bytes [${hexOf(v)}]`;
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (o.bytes instanceof Uint8Array) return `{ family: ${String(o.family)}, bytes: [${hexOf(o.bytes)}] }`;
-    if ('address' in o && 'port' in o) return `{ address: ${show(o.address)}, port: ${show(o.port)} }`;
-    if ('address' in o && 'length' in o) return `{ address: ${show(o.address)}, length: ${show(o.length)} }`;
-    try {
-      return JSON.stringify(v);
-    } catch {
-      return String(v);
-    }
-  }
-  return String(v);
-}
-
-/** "threw AddressError ERR_INVALID_IPV4 (leading zero ...)" */
-function thrown(e: unknown): string {
-  if (!(e instanceof Error)) return `threw ${String(e)}`;
-  const code = (e as { code?: unknown }).code;
-  return `threw ${e.name}${code ? ` ${String(code)}` : ''} (${e.message})`;
-}
-
-/** What a call did, in words: "returned X" or "threw Y". */
-function outcome(fn: () => unknown): string {
-  try {
-    return `returned ${show(fn())}`;
-  } catch (e) {
-    return thrown(e);
-  }
-}
-
-/** Deep equality for the plain values this chapter returns (primitives, byte arrays, plain objects); `b` is the expected value. */
-function same(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (a instanceof Uint8Array && b instanceof Uint8Array) return a.length === b.length && a.every((x, i) => x === b[i]);
-  if (!a || !b || typeof a !== 'object' || typeof b !== 'object' || a instanceof Uint8Array || b instanceof Uint8Array) return false;
-  // Only the fields the test expects: extra fields on the learner's objects are fine.
-  return Object.keys(b).every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
-
-/** A problem line unless `fn` returns something deep-equal to `want`. */
-function expectValue(call: string, fn: () => unknown, want: unknown): string | undefined {
-  try {
-    const got = fn();
-    return same(got, want) ? undefined : `${call} returned ${show(got)}, expected ${show(want)}`;
-  } catch (e) {
-    return `${call} ${thrown(e)}, expected it to return ${show(want)}`;
-  }
-}
-
-/**
- * A problem line unless `fn` throws an AddressError with `code` (or one of `codes`, where the lesson allows
- * two designs). With `input`, the error's documented `input` field must be that text (or one of those texts).
- */
-function expectAddressError(call: string, fn: () => unknown, code: string | readonly string[], input?: string | readonly string[]): string | undefined {
-  const codes = typeof code === 'string' ? [code] : code;
-  const want = codes.map((c) => `AddressError ${c}`).join(' or ');
-  try {
-    return `${call} returned ${show(fn())} instead of throwing ${want}`;
-  } catch (e) {
-    if (!(e instanceof AddressError) || !codes.includes(e.code)) return `${call} ${thrown(e)}, expected ${want}`;
-    if (input === undefined) return undefined;
-    const inputs = typeof input === 'string' ? [input] : input;
-    if (inputs.includes(e.input)) return undefined;
-    return `${call} threw ${e.code} with input ${show(e.input)}, expected input ${inputs.map(show).join(' or ')} (the rejected text)`;
-  }
-}
-
-/** A problem line unless `fn` throws the function's own `code` and names the whole `text` as its input. */
-const rejects = (fnName: string, fn: (text: string) => unknown, text: string, code: string) =>
-  expectAddressError(`${fnName}(${JSON.stringify(text)})`, () => fn(text), code, text);
-
-/** Fail with every problem found, so one run shows the whole pattern. */
-function reportAll(problems: (string | undefined)[], expected: string, lesson: string, extra?: string): void {
-  const found = problems.filter((p): p is string => p !== undefined);
-  const MAX_SHOWN = 10;
-  check(found.length === 0, () => ({
-    did:
-      found.length === 1
-        ? found[0]!
-        : [`${found.length} cases went wrong:`, ...found.slice(0, MAX_SHOWN), ...(found.length > MAX_SHOWN ? [`... and ${found.length - MAX_SHOWN} more`] : [])].join(
-            '\n  - ',
-          ),
-    expected,
-    lesson,
-    extra,
-  }));
-}
-
-/** Eight random 16-bit groups, zero-heavy so that "::" has runs to choose from. */
-function randomGroups(rand: () => number): number[] {
-  if (rand() < 0.1) {
-    // An IPv4-mapped address, ::ffff:a.b.c.d.
-    return [0, 0, 0, 0, 0, 0xffff, randomInt(rand, 0, 0xffff), randomInt(rand, 0, 0xffff)];
-  }
-  const groups = Array.from({ length: 8 }, () => {
-    const r = rand();
-    if (r < 0.45) return 0;
-    if (r < 0.6) return randomInt(rand, 1, 0xf); // one hex digit: no leading zeros to print
-    return randomInt(rand, 1, 0xffff);
-  });
-  // Skip the deprecated IPv4-compatible shape (::a.b.c.d): libuv prints it dotted, RFC 5952 does not ask to.
-  if (groups.slice(0, 6).every((g) => g === 0) && groups[6] !== 0) groups[0] = randomInt(rand, 1, 0xffff);
-  return groups;
-}
-
-function groupsToBytes(groups: number[]): Uint8Array {
-  const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return bytes;
-}
-
-/** Random text near a valid dotted quad: sometimes valid, often broken in one small way. */
-function nearIPv4(rand: () => number): string {
-  const parts = Array.from({ length: 4 }, () => String(randomInt(rand, 0, 255)));
-  const i = randomInt(rand, 0, 3);
-  switch (randomInt(rand, 0, 8)) {
-    case 1:
-      parts[i] = String(randomInt(rand, 256, 999));
-      break;
-    case 2:
-      parts[i] = `0${parts[i]}`;
-      break;
-    case 3:
-      parts.splice(i, 1);
-      break;
-    case 4:
-      parts.push(String(randomInt(rand, 0, 255)));
-      break;
-    case 5:
-      parts[i] = '';
-      break;
-    case 6: {
-      const s = parts.join('.');
-      const at = randomInt(rand, 0, s.length);
-      return s.slice(0, at) + ' -+x./a0'[randomInt(rand, 0, 7)] + s.slice(at);
-    }
-    case 7: {
-      const s = parts.join('.');
-      const at = randomInt(rand, 0, s.length - 1);
-      return s.slice(0, at) + s.slice(at + 1);
-    }
-    default:
-      break; // left valid
-  }
-  return parts.join('.');
-}
-
-/** Random text near a valid IPv6 address, in one of its spellings, sometimes broken in one small way. */
-function nearIPv6(rand: () => number): string {
-  const bytes = groupsToBytes(randomGroups(rand));
-  const canonical = osText({ family: 6, bytes });
-  const full = fullHex(bytes);
-  const v4tail = `${full.split(':').slice(0, 6).join(':')}:${Array.from(bytes.subarray(12)).join('.')}`;
-  let s = [canonical, full, full.toUpperCase(), canonical.toUpperCase(), v4tail][randomInt(rand, 0, 4)]!;
-  if (rand() < 0.4) return s;
-  const at = randomInt(rand, 0, s.length);
-  switch (randomInt(rand, 0, 5)) {
-    case 0:
-      s = s.slice(0, at) + ':'.repeat(randomInt(rand, 1, 2)) + s.slice(at);
-      break;
-    case 1:
-      s = s.slice(0, at) + s.slice(at + 1);
-      break;
-    case 2:
-      s = s.slice(0, at) + '0fFg.'[randomInt(rand, 0, 4)] + s.slice(at);
-      break;
-    case 3:
-      s = `${s}:${randomInt(rand, 0, 0xffff).toString(16)}`;
-      break;
-    case 4:
-      s = s.replace(/[0-9a-f]+/i, (g) => `${g}${'0'.repeat(randomInt(rand, 1, 2))}`);
-      break;
-    default:
-      s = s.replace(':', '');
-  }
-  return s;
-}
-
-const tuple = (local: Endpoint, remote: Endpoint): FourTuple => ({ local, remote });
-
-/** Where `demux.route` sent a segment, in words: "connection X", "listener X", "dropped", or what it threw. */
-function routed(demux: { route(s: { source: Endpoint; destination: Endpoint }): unknown }, source: Endpoint, destination: Endpoint): string {
-  try {
-    const got = demux.route({ source, destination }) as { kind?: unknown; target?: unknown };
-    if (got?.kind === 'dropped') return 'dropped';
-    if (got?.kind === 'connection' || got?.kind === 'listener') return `${got.kind} ${String(got.target)}`;
-    return `an unexpected value ${show(got)}`;
-  } catch (e) {
-    return thrown(e);
-  }
-}
-
-// ---------------------------------------------------------------------------
 
 describe('IPv4 addresses', () => {
   it('reads 255.255.255.255 as 4294967295, not -1', () => {
@@ -311,18 +86,14 @@ describe('IPv4 addresses', () => {
   });
 
   it('writes numbers back as dotted quads, as the URL parser does (seeded random)', () => {
-    const rand = seededRandom(seed + 1);
-    const values = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, ...Array.from({ length: RANDOM_CASES }, () => randomInt(rand, 0, 0xffffffff))];
-    reportAll(
-      values.map((v) => {
-        // The WHATWG URL parser reads a bare number as an IPv4 address: a peer to compare with.
-        const want = new URL(`http://${v}/`).hostname;
-        return expectValue(`formatIPv4(${v})`, () => formatIPv4(v), want) ?? expectValue(`parseIPv4(${JSON.stringify(want)})`, () => parseIPv4(want), v);
-      }),
-      'formatIPv4 prints the four bytes highest first, and parseIPv4 reads them back to the same number',
-      see('Dotted-quad text'),
-      replayHint(seed),
-    );
+    // The WHATWG URL parser reads a bare number as an IPv4 address: a peer to compare with.
+    const roundTrip = (v: number) => {
+      const want = new URL(`http://${v}/`).hostname;
+      return expectValue(`formatIPv4(${v})`, () => formatIPv4(v), want) ?? expectValue(`parseIPv4(${JSON.stringify(want)})`, () => parseIPv4(want), v);
+    };
+    const expected = 'formatIPv4 prints the four bytes highest first, and parseIPv4 reads them back to the same number';
+    reportAll([0, 1, 0x7fffffff, 0x80000000, 0xffffffff].map(roundTrip), expected, see('Dotted-quad text'));
+    forAllSync(u32, (v) => reportAll([roundTrip(v)], expected, see('Dotted-quad text')), { numRuns: RANDOM_CASES });
   });
 
   it('lays out the bytes in network byte order, most significant first', () => {
@@ -356,7 +127,7 @@ describe('IPv4 addresses', () => {
       problems.push(expectValue('parseIPv6("2001:db8::1"), after the caller filled the bytes of parseIPv6("::1") with ff', () => v6a, bytesOf('2001:db8::1')));
       problems.push(expectValue('parseIPv6("::1") again', () => parseIPv6('::1'), bytesOf('::1')));
     } catch (e) {
-      problems.push(`calling ipv4ToBytes, parseAddress or parseIPv6 ${thrown(e)}`);
+      problems.push(`calling ipv4ToBytes, parseAddress or parseIPv6 threw ${thrown(e)}`);
     }
     reportAll(problems, 'a new Uint8Array from each call: never one shared scratch buffer that the next call overwrites', see('The exercise'));
   });
@@ -385,16 +156,24 @@ describe('IPv4 addresses', () => {
   });
 
   it('agrees with net.isIPv4 on random near-addresses (seeded)', () => {
-    const rand = seededRandom(seed + 2);
-    const problems: string[] = [];
-    for (let n = 0; n < RANDOM_CASES && problems.length < 10; n++) {
-      const text = nearIPv4(rand);
-      const valid = net.isIPv4(text);
-      const call = `parseIPv4(${JSON.stringify(text)})`;
-      const p = valid ? expectValue(call, () => formatIPv4(parseIPv4(text)), text) : expectAddressError(call, () => parseIPv4(text), 'ERR_INVALID_IPV4');
-      if (p) problems.push(`${p} (Node's net.isIPv4 says ${valid ? 'valid' : 'invalid'})`);
-    }
-    reportAll(problems, 'the same verdict as net.isIPv4; valid text parses and prints back unchanged', see('Dotted-quad text'), replayHint(seed));
+    forAllSync(
+      nearIPv4Text,
+      (text) => {
+        const valid = net.isIPv4(text);
+        const call = `parseIPv4(${JSON.stringify(text)})`;
+        // Valid text is four plain decimal octets, so the test can compute the number itself.
+        const number = () => text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+        const p = valid
+          ? (expectValue(call, () => parseIPv4(text), number()) ?? expectValue(`formatIPv4(${call})`, () => formatIPv4(parseIPv4(text)), text))
+          : expectAddressError(call, () => parseIPv4(text), 'ERR_INVALID_IPV4');
+        reportAll(
+          [p && `${p} (Node's net.isIPv4 says ${valid ? 'valid' : 'invalid'})`],
+          'the same verdict as net.isIPv4; valid text parses to its number and prints back unchanged',
+          see('Dotted-quad text'),
+        );
+      },
+      { numRuns: RANDOM_CASES, show: (text) => JSON.stringify(text) },
+    );
   });
 
   it('refuses to write numbers that are not unsigned 32-bit integers', () => {
@@ -535,41 +314,49 @@ describe('IPv6 addresses', () => {
   });
 
   it('formats random addresses exactly as the OS does (net.SocketAddress, seeded)', () => {
-    const rand = seededRandom(seed + 3);
-    const problems: string[] = [];
-    for (let n = 0; n < RANDOM_CASES && problems.length < 10; n++) {
-      const bytes = groupsToBytes(randomGroups(rand));
-      const want = osText({ family: 6, bytes });
-      const p =
-        expectValue(`formatIPv6(bytes of ${fullHex(bytes)})`, () => formatIPv6(bytes), want) ??
-        expectValue(`parseIPv6(${JSON.stringify(want)})`, () => parseIPv6(want), bytes) ??
-        expectValue(`parseIPv6(${JSON.stringify(fullHex(bytes).toUpperCase())})`, () => parseIPv6(fullHex(bytes).toUpperCase()), bytes);
-      if (p) problems.push(p);
-    }
-    reportAll(problems, 'the same text as libuv\'s inet_ntop (Node\'s net.SocketAddress), and parsing gives the bytes back', see('The canonical form'), replayHint(seed));
+    forAllSync(
+      ipv6Bytes,
+      (bytes) => {
+        const want = osText({ family: 6, bytes });
+        const p =
+          expectValue(`formatIPv6(bytes of ${fullHex(bytes)})`, () => formatIPv6(bytes), want) ??
+          expectValue(`parseIPv6(${JSON.stringify(want)})`, () => parseIPv6(want), bytes) ??
+          expectValue(`parseIPv6(${JSON.stringify(fullHex(bytes).toUpperCase())})`, () => parseIPv6(fullHex(bytes).toUpperCase()), bytes);
+        reportAll([p], 'the same text as libuv\'s inet_ntop (Node\'s net.SocketAddress), and parsing gives the bytes back', see('The canonical form'));
+      },
+      { numRuns: RANDOM_CASES, show: (bytes) => `${osText({ family: 6, bytes })} (${fullHex(bytes)})` },
+    );
   });
 
   it('agrees with net.isIPv6 on random near-addresses (seeded)', () => {
-    const rand = seededRandom(seed + 4);
-    const problems: string[] = [];
-    for (let n = 0; n < RANDOM_CASES && problems.length < 10; n++) {
-      const text = nearIPv6(rand);
-      const valid = net.isIPv6(text);
-      const call = `parseIPv6(${JSON.stringify(text)})`;
-      let p: string | undefined;
-      if (valid) {
-        try {
-          const bytes = parseIPv6(text);
-          p = expectValue(`parseIPv6(formatIPv6(${call}))`, () => parseIPv6(formatIPv6(bytes)), bytes);
-        } catch (e) {
-          p = `${call} ${thrown(e)}`;
+    forAllSync(
+      nearIPv6Text,
+      (text) => {
+        const valid = net.isIPv6(text);
+        const call = `parseIPv6(${JSON.stringify(text)})`;
+        let p: string | undefined;
+        if (valid) {
+          try {
+            const bytes = parseIPv6(text);
+            // The URL parser's reading of the same text, where it takes it.
+            const want = urlBytes(text);
+            p =
+              (want && !same(bytes, want) ? `${call} returned ${show(bytes)}, expected ${show(want)} (as the URL parser reads it)` : undefined) ??
+              expectValue(`parseIPv6(formatIPv6(${call}))`, () => parseIPv6(formatIPv6(bytes)), bytes);
+          } catch (e) {
+            p = `${call} threw ${thrown(e)}`;
+          }
+        } else {
+          p = expectAddressError(call, () => parseIPv6(text), 'ERR_INVALID_IPV6');
         }
-      } else {
-        p = expectAddressError(call, () => parseIPv6(text), 'ERR_INVALID_IPV6');
-      }
-      if (p) problems.push(`${p} (Node's net.isIPv6 says ${valid ? 'valid' : 'invalid'})`);
-    }
-    reportAll(problems, 'the same verdict as net.isIPv6, and valid text survives a format-and-parse round trip', see('Reading IPv6 text'), replayHint(seed));
+        reportAll(
+          [p && `${p} (Node's net.isIPv6 says ${valid ? 'valid' : 'invalid'})`],
+          'the same verdict as net.isIPv6; valid text gives the bytes the URL parser reads, and survives a format-and-parse round trip',
+          see('Reading IPv6 text'),
+        );
+      },
+      { numRuns: RANDOM_CASES, show: (text) => JSON.stringify(text) },
+    );
   });
 
   it('rejects malformed text with ERR_INVALID_IPV6', () => {
@@ -664,31 +451,20 @@ describe('Prefixes and masks', () => {
   });
 
   it('agrees with net.BlockList on random addresses and prefixes (seeded)', () => {
-    const rand = seededRandom(seed + 5);
-    const problems: string[] = [];
-    for (let n = 0; n < RANDOM_CASES && problems.length < 10; n++) {
-      const family = rand() < 0.5 ? 4 : 6;
-      const bits = family === 4 ? 32 : 128;
-      const netBytes = family === 4 ? Uint8Array.from({ length: 4 }, () => randomInt(rand, 0, 255)) : groupsToBytes(randomGroups(rand));
-      // Edges and random lengths; the address is near the prefix (one bit flipped) or anywhere.
-      const edges = [0, 1, 8, 31, 32, 33, 63, 64, 65, 127, 128].filter((x) => x <= bits);
-      const length = rand() < 0.4 ? edges[randomInt(rand, 0, edges.length - 1)]! : randomInt(rand, 0, bits);
-      const a = Uint8Array.from(netBytes);
-      if (rand() < 0.8) {
-        const bit = randomInt(rand, 0, bits - 1);
-        a[bit >> 3]! ^= 0x80 >> (bit & 7);
-      } else {
-        a.forEach((_, i) => (a[i] = randomInt(rand, 0, 255)));
-      }
-      const netText = osText({ family, bytes: netBytes });
-      const aText = osText({ family, bytes: a });
-      const list = new net.BlockList();
-      list.addSubnet(netText, length, family === 4 ? 'ipv4' : 'ipv6');
-      const want = list.check(aText, family === 4 ? 'ipv4' : 'ipv6');
-      const p = expectValue(`inPrefix(parsePrefix("${netText}/${length}"), ${aText})`, () => inPrefix(parsePrefix(`${netText}/${length}`), { family, bytes: a }), want);
-      if (p) problems.push(p);
-    }
-    reportAll(problems, 'the same answer as Node\'s net.BlockList with addSubnet(prefix, length)', see('Prefixes and masks'), replayHint(seed));
+    forAllSync(
+      prefixCase,
+      ({ family, network, length, address }) => {
+        const type = family === 4 ? 'ipv4' : 'ipv6';
+        const netText = osText({ family, bytes: network });
+        const aText = osText(address);
+        const list = new net.BlockList();
+        list.addSubnet(netText, length, type);
+        const want = list.check(aText, type);
+        const p = expectValue(`inPrefix(parsePrefix("${netText}/${length}"), ${aText})`, () => inPrefix(parsePrefix(`${netText}/${length}`), { family, bytes: Uint8Array.from(address.bytes) }), want);
+        reportAll([p], 'the same answer as Node\'s net.BlockList with addSubnet(prefix, length)', see('Prefixes and masks'));
+      },
+      { numRuns: RANDOM_CASES, show: showPrefixCase },
+    );
   });
 
   it('reads a prefix into its address and length, for either family', () => {
@@ -711,7 +487,7 @@ describe('Prefixes and masks', () => {
           got.length === length && got.address.family === family && addresses.some((a) => same(got.address.bytes, bytesOf(a)));
         return ok ? undefined : `${call} returned ${show(got)}, expected { address: ${addresses.join(' or ')} (family ${family}), length: ${length} }`;
       } catch (e) {
-        return `${call} ${thrown(e)}`;
+        return `${call} threw ${thrown(e)}`;
       }
     });
     reportAll(problems, 'the address parsed as usual and the length as a number; the longest length depends on the family (32 or 128)', see('Prefixes and masks'));
@@ -910,7 +686,7 @@ describe('Connections and demultiplexing', () => {
         const kb = connectionKey(b);
         return ka === kb ? `connectionKey gave both (${tupleText(a)}) and (${tupleText(b)}) the same key ${show(ka)}` : undefined;
       } catch (e) {
-        return `connectionKey(${tupleText(a)}) ${thrown(e)}`;
+        return `connectionKey(${tupleText(a)}) threw ${thrown(e)}`;
       }
     });
     reportAll(problems, 'different keys: a connection is named by all four parts, so the remote port alone can tell two connections apart', see('The 4-tuple'));
@@ -935,7 +711,7 @@ describe('Connections and demultiplexing', () => {
         const kb = connectionKey(b);
         return ka !== kb ? `connectionKey gave ${show(ka)} and ${show(kb)} for the same 4-tuple (${tupleText(a)})` : undefined;
       } catch (e) {
-        return `connectionKey(${tupleText(a)}) ${thrown(e)}`;
+        return `connectionKey(${tupleText(a)}) threw ${thrown(e)}`;
       }
     });
     reportAll(problems, 'one key per connection: build it from canonical text (or the bytes), never from how the address was typed', see('The 4-tuple'));
@@ -950,7 +726,7 @@ describe('Connections and demultiplexing', () => {
       keys = [connectionKey(client), connectionKey(serverSide)];
       got = `returned ${show(keys[0])} and ${show(keys[1])}`;
     } catch (e) {
-      got = thrown(e);
+      got = `threw ${thrown(e)}`;
     }
     check(keys.length === 2 && keys[0] !== keys[1], {
       did: `connectionKey for the client's socket (${tupleText(client)}) and the server's socket (${tupleText(serverSide)}): ${got}`,
@@ -959,51 +735,8 @@ describe('Connections and demultiplexing', () => {
     });
   });
 
-  /** Two real loopback connections on `host`: their keys differ, and the demultiplexer routes each client to its own server-side socket. */
-  async function realLoopback(host: string): Promise<void> {
-    const srv = net.createServer();
-    const accepted: net.Socket[] = [];
-    const both = new Promise<void>((resolve) =>
-      srv.on('connection', (s) => {
-        accepted.push(s);
-        if (accepted.length === 2) resolve();
-      }),
-    );
-    const port = await listen(srv, 0, host);
-    const clients = [await connect(port, host), await connect(port, host)];
-    await within(both, 2_000, `the test server accepting two loopback connections on ${host}`);
-
-    const tupleOf = (s: net.Socket): FourTuple => ({
-      local: { address: parseAddress(s.localAddress!), port: s.localPort! },
-      remote: { address: parseAddress(s.remoteAddress!), port: s.remotePort! },
-    });
-    const serverKeys = accepted.map((s) => connectionKey(tupleOf(s)));
-    check(serverKeys[0] !== serverKeys[1], {
-      did: `both accepted sockets (${accepted.map((s) => tupleText(tupleOf(s))).join(' and ')}) got the key ${show(serverKeys[0])}`,
-      expected: `two keys: both share ${host}:${port}, but their remote (ephemeral) ports differ`,
-      lesson: see('The 4-tuple'),
-    });
-
-    const demux = new Demultiplexer<net.Socket | string>();
-    demux.addListener({ address: parseAddress(host), port }, 'listener');
-    accepted.forEach((s) => demux.addConnection(tupleOf(s), s));
-    for (const c of clients) {
-      const ct = tupleOf(c);
-      // What the client sends leaves from its local end and arrives at its remote end.
-      const got = demux.route({ source: ct.local, destination: ct.remote });
-      const mine = accepted.find((s) => s.remotePort === c.localPort);
-      const where =
-        got.kind === 'connection' ? `the server-side socket with remote port ${(got.target as net.Socket).remotePort}` : got.kind === 'listener' ? 'the listener' : 'nobody';
-      check(got.kind === 'connection' && got.target === mine, {
-        did: `a segment from ${epText(ct.local)} to ${epText(ct.remote)} was routed to ${where}`,
-        expected: `the server-side socket whose remote end is ${epText(ct.local)}`,
-        lesson: see('Demultiplexing'),
-      });
-    }
-  }
-
   it('keys real loopback connections apart and routes each client to its own server-side socket', async () => {
-    await realLoopback('127.0.0.1');
+    await checkRealLoopback('127.0.0.1');
   });
 
   it('does the same for real IPv6 loopback connections on ::1', async (ctx) => {
@@ -1025,7 +758,7 @@ describe('Connections and demultiplexing', () => {
     } finally {
       probe.close();
     }
-    await realLoopback('::1');
+    await checkRealLoopback('::1');
   });
 
   it('delivers each segment to the connection whose 4-tuple matches', () => {
@@ -1037,7 +770,7 @@ describe('Connections and demultiplexing', () => {
       demux.addListener(server, 'listener');
       clients.forEach((c) => demux.addConnection(tuple(ours(c), c), `conn ${epText(c)}`));
     } catch (e) {
-      problems.push(`registering a listener on ${epText(server)} and connections from ${clients.map(epText).join(', ')} ${thrown(e)}`);
+      problems.push(`registering a listener on ${epText(server)} and connections from ${clients.map(epText).join(', ')} threw ${thrown(e)}`);
     }
     for (const c of [...clients].reverse()) {
       const got = routed(demux, c, ours(c));
@@ -1106,7 +839,7 @@ describe('Connections and demultiplexing', () => {
         fn();
         return `${call} succeeded, expected DemuxError ${code}`;
       } catch (e) {
-        return e instanceof DemuxError && e.code === code ? undefined : `${call} ${thrown(e)}, expected DemuxError ${code}`;
+        return e instanceof DemuxError && e.code === code ? undefined : `${call} threw ${thrown(e)}, expected DemuxError ${code}`;
       }
     };
     reportAll(
@@ -1141,7 +874,7 @@ describe('Connections and demultiplexing', () => {
       bytes.set(bytesOf('2001:db8::99'));
       remoteBytes.set([192, 0, 2, 99]);
     } catch (e) {
-      problems.push(`registering a listener and two connections ${thrown(e)}`);
+      problems.push(`registering a listener and two connections threw ${thrown(e)}`);
     }
     const cases: [Endpoint, Endpoint, string][] = [
       [ep('2001:db8::7', 50000), ep('2001:db8::10', 443), 'connection conn'],
@@ -1167,10 +900,10 @@ describe('Connections and demultiplexing', () => {
     demux.addListener(server, 'listener');
     demux.addConnection(t, 'conn');
     const before = routed(demux, t.remote, t.local);
-    const removed = outcome(() => demux.removeConnection(t));
+    const removed = outcomeOf(() => demux.removeConnection(t), show);
     const after = routed(demux, t.remote, t.local);
-    const again = outcome(() => demux.removeConnection(t));
-    const readded = outcome(() => demux.addConnection(tuple(ep('198.51.100.10', 443), ep('203.0.113.5', 50000)), 'new conn'));
+    const again = outcomeOf(() => demux.removeConnection(t), show);
+    const readded = outcomeOf(() => demux.addConnection(tuple(ep('198.51.100.10', 443), ep('203.0.113.5', 50000)), 'new conn'), show);
     const last = routed(demux, t.remote, t.local);
     check(
       before === 'connection conn' && removed === 'returned true' && after === 'listener listener' && again === 'returned false' && readded === 'returned undefined' && last === 'connection new conn',

@@ -1,7 +1,7 @@
 /**
  * Shared by the chapter 01 suite and its Worker / child-process entries: the 10 MB traffic
  * pattern (so both sides know exactly which bytes message #i must hold) and error reports
- * that survive postMessage.
+ * that survive postMessage (the suite shows them with `reported` in ../harness.ts).
  */
 import { randomBytes, randomInt, seededRandom } from '../../helpers/random.ts';
 
@@ -70,8 +70,3 @@ export function reportError(err: unknown): ErrorReport {
   };
 }
 
-/** "ChannelTimeoutError (ERR_CHANNEL_TIMEOUT): receive() gave up after 150 ms", for failure messages. */
-export function describeError(e: ErrorReport | unknown): string {
-  const r = e && typeof e === 'object' && 'message' in e && 'name' in e ? (e as ErrorReport) : reportError(e);
-  return `${r.name}${r.code ? ` (${r.code})` : ''}: ${r.message}`;
-}
