@@ -5,6 +5,9 @@
  * The state-machine tests are scripts, in RFC 9293's own notation: "peer sends <SEQ=100><CTL=SYN>",
  * "expect you to send <SEQ=300><ACK=101><CTL=SYN,ACK>", "expect state SYN-RECEIVED", "time passes".
  * A failing script prints itself up to the failing step, what the connection sent and its state.
+ * (Beside this file: the script world in harness.ts, the notation in segments.ts, the scripts that
+ * reach each state in prefixes.ts, two connections wired together in back-to-back.ts, table tests in
+ * table.ts, and the proxy's measuring tools in proxy.ts.)
  *
  * The transitions of the RFC 9293 §3.3.2 diagram, and the test that walks each one:
  *   CLOSED -> LISTEN, LISTEN -> SYN-RECEIVED, SYN-RECEIVED -> ESTABLISHED    passive open
@@ -26,349 +29,41 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, it } from 'vitest';
 import { createDelayProxy } from '@impl/06-handshake/delay-proxy.ts';
-import type { Segment, State } from '@impl/06-handshake/exercise.ts';
-import { MSL_MS, RECEIVE_WINDOW, TcpCallError, TcpConnection, segmentLength } from '@impl/06-handshake/exercise.ts';
+import type { State } from '@impl/06-handshake/exercise.ts';
+import { MSL_MS, RECEIVE_WINDOW, segmentLength } from '@impl/06-handshake/exercise.ts';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, unwrap, wrap } from '@impl/06-handshake/sequence.ts';
-import {
-  FakeClock,
-  check,
-  connect,
-  eventually,
-  onCleanup,
-  fail,
-  listen,
-  pause,
-  randomBytes,
-  randomInt,
-  readToEnd,
-  replayHint,
-  seeLesson,
-  seededRandom,
-  testSeed,
-  track,
-  within,
-} from '../helpers/index.ts';
-import type { ScriptWorld } from '../helpers/script.ts';
-import { Step as ScriptStep, action, describeThrown, runScript } from '../helpers/script.ts';
-
-const ID = '06-handshake';
-const lesson = (heading: string) => seeLesson(ID, heading);
+import { check, connect, eventually, fail, fc, forAllSync, hexNumber, listen, pause, readToEnd, replayHint, thrown, track, within } from '../helpers/index.ts';
+import { BackToBack } from './back-to-back.ts';
+import type { Step } from './harness.ts';
+import { advance, call, callSend, lesson, recv, refused, script, sends, sendsOneOf, state, tcb, timers } from './harness.ts';
+import { closeWait, closing, establishedActive, finWait1, finWait2, lastAck, synReceivedActive, synReceivedPassive, timeWait } from './prefixes.ts';
+import { echoTime, inRoundTrips, listenerWarnings, median, ms, seededNoise, startProxy } from './proxy.ts';
+import { num, seg } from './segments.ts';
+import type { Row } from './table.ts';
+import { table } from './table.ts';
 
 /** RFC 9293 §3.4.2 takes the maximum segment lifetime to be 2 minutes. */
 const RFC_MSL_MS = 2 * 60 * 1000;
 
-// ---------------------------------------------------------------------------------------------
-// Segments in RFC notation: <SEQ=100><ACK=301><CTL=SYN,ACK><DATA=5>
-// ---------------------------------------------------------------------------------------------
-
-/** Parse a segment written the way RFC 9293 writes them. CTL names ACK exactly when ACK= is given. */
-function seg(text: string): Segment {
-  const out: Segment = { seq: NaN };
-  const flags = new Set<string>();
-  for (const [, key, value] of text.matchAll(/<(\w+)=([^>]*)>/g)) {
-    if (key === 'SEQ') out.seq = Number(value);
-    else if (key === 'ACK') out.ack = Number(value);
-    else if (key === 'DATA') out.data = Number(value);
-    else if (key === 'CTL') value!.split(',').forEach((f) => flags.add(f));
-  }
-  if (flags.has('SYN')) out.syn = true;
-  if (flags.has('FIN')) out.fin = true;
-  if (flags.has('RST')) out.rst = true;
-  if (Number.isNaN(out.seq) || flags.has('ACK') !== (out.ack !== undefined)) throw new Error(`Authoring bug: bad segment ${text}`);
-  return out;
-}
-
-/** A 32-bit sequence number as text: decimal, or hex near the top of the circle; anything else is flagged. */
-function num(n: unknown): string {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= 2 ** 32) return `${String(n)} (not a 32-bit sequence number!)`;
-  return n >= 2 ** 31 ? `0x${n.toString(16).toUpperCase()}` : String(n);
-}
-
-/** A segment in RFC notation, whatever the learner's object holds. */
-function show(s: Segment): string {
-  if (!s || typeof s !== 'object') return String(s);
-  const ctl = [s.syn && 'SYN', s.fin && 'FIN', s.rst && 'RST', s.ack !== undefined && 'ACK'].filter(Boolean).join(',');
-  return `<SEQ=${num(s.seq)}>${s.ack !== undefined ? `<ACK=${num(s.ack)}>` : ''}${ctl ? `<CTL=${ctl}>` : ''}${s.data ? `<DATA=${s.data}>` : ''}`;
-}
-
-const showAll = (segs: Segment[]) => (segs.length ? segs.map(show).join(', ') : 'nothing');
-
-function sameSegment(a: Segment, b: Segment): boolean {
-  return (
-    !!a &&
-    a.seq === b.seq &&
-    a.ack === b.ack &&
-    !!a.syn === !!b.syn &&
-    !!a.fin === !!b.fin &&
-    !!a.rst === !!b.rst &&
-    (a.data ?? 0) === (b.data ?? 0)
-  );
-}
-
-function describeConnection(c: TcpConnection, clock: FakeClock): string {
-  return (
-    `state ${String(c.state)}; ISS=${num(c.iss)} IRS=${num(c.irs)} SND.UNA=${num(c.sndUna)} SND.NXT=${num(c.sndNxt)} ` +
-    `RCV.NXT=${num(c.rcvNxt)}; timers waiting on the clock: ${clock.pendingCount()}`
-  );
-}
-
-const thrown = describeThrown;
-
-// ---------------------------------------------------------------------------------------------
-// The script DSL: steps a test reads aloud, run against one connection on a fake clock.
-// ---------------------------------------------------------------------------------------------
-
-/** What a script runs against: one of your connections and the fake clock it was given. */
-class Run implements ScriptWorld {
-  constructor(
-    readonly conn: TcpConnection,
-    readonly clock: FakeClock,
-  ) {}
-
-  unclaimed(): string[] {
-    return this.conn.outbox.map(show);
-  }
-
-  claimAll(): void {
-    this.conn.outbox.splice(0);
-  }
-
-  describe(): string {
-    const { conn, clock } = this;
-    return [
-      `Your connection now: ${describeConnection(conn, clock)}`,
-      conn.outbox.length ? `Sent and not yet checked: ${showAll(conn.outbox)}` : '',
-      conn.state === 'TIME-WAIT' && clock.pendingCount() === 0
-        ? 'Note: it is in TIME-WAIT, yet no timer waits on the clock it was given. Did TIME-WAIT start its timer with the global setTimeout?'
-        : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-  }
-}
-
-type Step = ScriptStep<Run>;
-
-type UserCall = 'openPassive' | 'openActive' | 'close' | 'abort';
-
-/** The user calls OPEN, CLOSE or ABORT. */
-function call(name: UserCall): Step {
-  return action(`you: ${name}()`, ({ conn }: Run) => conn[name]());
-}
-
-/** The user calls SEND with `bytes` bytes. */
-function callSend(bytes: number): Step {
-  return action(`you: send(${bytes})`, ({ conn }: Run) => conn.send(bytes));
-}
-
-/** A user call that the current state must refuse with a TcpCallError of this code. */
-function refused(name: UserCall | 'send', code: string): Step {
-  const label = name === 'send' ? 'send(1)' : `${name}()`;
-  return new ScriptStep<Run>('action', `you: ${label} is refused with ${code}`, ({ conn }) => {
-    try {
-      if (name === 'send') conn.send(1);
-      else conn[name]();
-    } catch (err) {
-      if (err instanceof TcpCallError && err.code === code && err.name === 'TcpCallError') return undefined;
-      return `${label} threw ${thrown(err)}, not a TcpCallError with code ${code}`;
-    }
-    return `${label} was accepted (no error); now ${String(conn.state)}`;
-  }, `${label} throws a TcpCallError with code ${code}`);
-}
-
-/** The peer's segment arrives. */
-function recv(text: string): Step {
-  const s = seg(text);
-  return action(`peer sends ${show(s)}`, ({ conn }: Run) => conn.receive({ ...s }));
-}
-
-/** Exactly these segments (in order) were sent since the last check; none at all if empty. */
-function sends(...texts: string[]): Step {
-  const want = texts.map(seg);
-  return new ScriptStep<Run>('expectation', `expect you to send ${showAll(want)}`, ({ conn }) => {
-    const got = conn.outbox.splice(0);
-    const ok = got.length === want.length && got.every((g, i) => sameSegment(g, want[i]!));
-    return ok ? undefined : `your connection sent ${showAll(got)}`;
-  }, `your connection sends ${showAll(want)}`);
-}
-
-/**
- * One of several correct ways to send: each alternative is a list of segments (in order), written
- * with `|` between segments. Used where the lesson allows more than one shape.
- */
-function sendsOneOf(...alternatives: string[]): Step {
-  const wants = alternatives.map((a) => (a.trim() === '' ? [] : a.split('|').map((t) => seg(t.trim()))));
-  const label = wants.map(showAll).join('  OR  ');
-  return new ScriptStep<Run>('expectation', `expect you to send ${label}`, ({ conn }) => {
-    const got = conn.outbox.splice(0);
-    const ok = wants.some((want) => got.length === want.length && got.every((g, i) => sameSegment(g, want[i]!)));
-    return ok ? undefined : `your connection sent ${showAll(got)}`;
-  }, `your connection sends ${label}`);
-}
-
-/** The sequence variables of the TCB that the RFC names. */
-interface Tcb {
-  iss?: number;
-  irs?: number;
-  sndUna?: number;
-  sndNxt?: number;
-  rcvNxt?: number;
-}
-
-const TCB_NAMES: Record<keyof Tcb, string> = { iss: 'ISS', irs: 'IRS', sndUna: 'SND.UNA', sndNxt: 'SND.NXT', rcvNxt: 'RCV.NXT' };
-
-/** The connection's sequence variables hold these values (the ones given; the others are not checked). */
-function tcb(want: Tcb): Step {
-  const keys = Object.keys(want) as (keyof Tcb)[];
-  const label = keys.map((k) => `${TCB_NAMES[k]}=${num(want[k])}`).join(' ');
-  return new ScriptStep<Run>('expectation', `expect ${label}`, ({ conn }) => {
-    const wrong = keys.filter((k) => conn[k] !== want[k]);
-    return wrong.length === 0 ? undefined : `your connection has ${wrong.map((k) => `${TCB_NAMES[k]}=${num(conn[k])}`).join(' ')}`;
-  }, `your connection's TCB holds ${label}`);
-}
-
-/** The connection is in this state. */
-function state(s: State): Step {
-  return new ScriptStep<Run>('expectation', `expect state ${s}`, ({ conn }) =>
-    conn.state === s ? undefined : `your connection is in ${String(conn.state)}`,
-  `your connection is in ${s}`);
-}
-
-/** Move the fake clock forward. */
-function advance(ms: number, label: string): Step {
-  return action(`time passes: ${ms} ms (${label})`, ({ clock }: Run) => clock.advance(ms));
-}
-
-/** How many timers wait on the fake clock. */
-function timers(n: number): Step {
-  return new ScriptStep<Run>('expectation', `expect ${n} timer(s) waiting on the clock`, ({ clock }) =>
-    clock.pendingCount() === n ? undefined : `${clock.pendingCount()} timer(s) are waiting`,
-  `${n} timer(s) wait on the clock`);
-}
-
-interface ScriptOptions {
-  /** Our ISS. */
-  iss: number;
-  /** MSL for this connection; omitted means the default (the RFC's 2 minutes). */
-  msl?: number;
-  /** The lesson heading that explains the script. */
-  lesson: string;
-}
-
-/**
- * Run a script against a fresh TcpConnection. Segments sent must be claimed by a `sends` step
- * before the next action: sending something the script did not expect is a failure too.
- */
-function script(title: string, options: ScriptOptions, steps: Step[]): void {
-  const clock = new FakeClock();
-  const conn = new TcpConnection(options.msl === undefined ? { clock, iss: options.iss } : { clock, iss: options.iss, msl: options.msl });
-  runScript(new Run(conn, clock), steps, {
-    title,
-    preamble: `your ISS = ${num(options.iss)}, MSL = ${options.msl === undefined ? 'the default, MSL_MS' : `${options.msl} ms`}`,
-    lesson: lesson(options.lesson),
-    unexpectedSendWhy: 'the RFC calls for no segment here',
-  });
-}
-
-/** The common start: an active open, ISS 100, peer ISS 300, ending ESTABLISHED with RCV.NXT 301. */
-const establishedActive = () => [
-  call('openActive'),
-  sends('<SEQ=100><CTL=SYN>'),
-  tcb({ iss: 100, sndUna: 100, sndNxt: 101 }),
-  recv('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
-  sends('<SEQ=101><ACK=301><CTL=ACK>'),
-  state('ESTABLISHED'),
-  tcb({ sndUna: 101, sndNxt: 101, irs: 300, rcvNxt: 301 }),
-];
-
-/** From ESTABLISHED (as above), our CLOSE: FIN-WAIT-1 with SND.NXT 102, RCV.NXT 301. */
-const finWait1 = () => [
-  ...establishedActive(),
-  call('close'),
-  sends('<SEQ=101><ACK=301><CTL=FIN,ACK>'),
-  state('FIN-WAIT-1'),
-  tcb({ sndUna: 101, sndNxt: 102, rcvNxt: 301 }),
-];
-
-/** Our FIN acknowledged: FIN-WAIT-2. */
-const finWait2 = () => [...finWait1(), recv('<SEQ=301><ACK=102><CTL=ACK>'), sends(), state('FIN-WAIT-2'), tcb({ sndUna: 102 })];
-
-/** The FINs crossed: CLOSING, with RCV.NXT 302. */
-const closing = () => [...finWait1(), recv('<SEQ=301><ACK=101><CTL=FIN,ACK>'), sends('<SEQ=102><ACK=302><CTL=ACK>'), state('CLOSING'), tcb({ rcvNxt: 302 })];
-
-/** The peer's FIN with the ACK of ours: TIME-WAIT, with RCV.NXT 302. */
-const timeWait = () => [...finWait1(), recv('<SEQ=301><ACK=102><CTL=FIN,ACK>'), sends('<SEQ=102><ACK=302><CTL=ACK>'), state('TIME-WAIT'), tcb({ sndUna: 102, rcvNxt: 302 })];
-
-/** The peer closed first: CLOSE-WAIT, with RCV.NXT 302. */
-const closeWait = () => [...establishedActive(), recv('<SEQ=301><ACK=101><CTL=FIN,ACK>'), sends('<SEQ=101><ACK=302><CTL=ACK>'), state('CLOSE-WAIT'), tcb({ rcvNxt: 302 })];
-
-/** Then our CLOSE: LAST-ACK, with SND.NXT 102. */
-const lastAck = () => [...closeWait(), call('close'), sends('<SEQ=101><ACK=302><CTL=FIN,ACK>'), state('LAST-ACK'), tcb({ sndNxt: 102 })];
-
-/** A passive open up to SYN-RECEIVED: ISS 300, the peer's SYN at 100. */
-const synReceivedPassive = () => [
-  call('openPassive'),
-  recv('<SEQ=100><CTL=SYN>'),
-  sends('<SEQ=300><ACK=101><CTL=SYN,ACK>'),
-  state('SYN-RECEIVED'),
-];
-
-/** A simultaneous open up to SYN-RECEIVED: ISS 100, the peer's SYN at 300 crossed ours. */
-const synReceivedActive = () => [
-  call('openActive'),
-  sends('<SEQ=100><CTL=SYN>'),
-  recv('<SEQ=300><CTL=SYN>'),
-  sends('<SEQ=100><ACK=301><CTL=SYN,ACK>'),
-  state('SYN-RECEIVED'),
-  tcb({ sndUna: 100, sndNxt: 101, irs: 300, rcvNxt: 301 }),
-];
-
-// ---------------------------------------------------------------------------------------------
-// Table tests for pure functions: every row is tried, all failures are listed.
-// ---------------------------------------------------------------------------------------------
-
-type Row = { expr: string; run: () => unknown; want: unknown };
-
-function table(rows: Row[], heading: string, expected: string): void {
-  const bad: string[] = [];
-  const errors = new Set<string>();
-  for (const r of rows) {
-    let got: unknown;
-    try {
-      got = r.run();
-    } catch (err) {
-      bad.push(`  ${r.expr} threw ${err instanceof Error ? err.name : 'an error'}; want ${fmt(r.want)}`);
-      errors.add(thrown(err));
-      continue;
-    }
-    if (got !== r.want) bad.push(`  ${r.expr} = ${fmt(got)}; want ${fmt(r.want)}`);
-  }
-  const errorList = errors.size ? `\nThe errors thrown:\n  ${[...errors].join('\n  ')}` : '';
-  check(bad.length === 0, () => ({
-    did: `${bad.length} of ${rows.length} cases are wrong:\n${bad.join('\n')}${errorList}`,
-    expected,
-    lesson: lesson(heading),
-  }));
-}
-
-function fmt(v: unknown): string {
-  if (typeof v === 'bigint') return `${v}n`;
-  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 2 ** 16) return `${v} (${v < 0 ? '-' : ''}0x${Math.abs(v).toString(16)})`;
-  return String(v);
-}
-
-const hex = (n: number) => `0x${n.toString(16).toUpperCase().padStart(8, '0')}`;
+/** The size of sequence space, as a bigint for absolute sequence numbers. */
 const TWO32 = 2n ** 32n;
 
-// ---------------------------------------------------------------------------------------------
+/** A 32-bit sequence number, any of them. */
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+
+/** One-way delay of the path the delay proxy models, and its round trip. */
+const D = 50;
+const RTT = 2 * D;
 
 describe('sequence numbers on a 32-bit circle', () => {
+  /** A table row for a function of two sequence numbers: seqLt(0xffffffff, 0x00000001) should be true. */
+  const cmp = (name: string, f: (a: number, b: number) => unknown, a: number, b: number, want: unknown): Row => ({
+    expr: `${name}(${hexNumber(a)}, ${hexNumber(b)})`,
+    run: () => f(a, b),
+    want,
+  });
+
   it('0xFFFFFFFF comes before 0x00000001 in sequence space', () => {
-    const cmp = (name: string, f: (a: number, b: number) => unknown, a: number, b: number, want: unknown): Row => ({
-      expr: `${name}(${hex(a)}, ${hex(b)})`,
-      run: () => f(a, b),
-      want,
-    });
     table(
       [
         cmp('seqLt', seqLt, 0xffffffff, 0x00000001, true),
@@ -405,8 +100,31 @@ describe('sequence numbers on a 32-bit circle', () => {
     );
   });
 
+  it('seqDiff and the four comparisons go the short way round the circle for any two numbers (fast-check)', () => {
+    forAllSync(
+      fc.tuple(u32, u32),
+      ([a, b]) => {
+        // The distance from b forward to a, read as signed: past half the circle it counts backwards.
+        const forward = (a - b + 2 ** 32) % 2 ** 32;
+        const diff = forward < 2 ** 31 ? forward : forward - 2 ** 32;
+        const rows = [cmp('seqDiff', seqDiff, a, b, diff)];
+        // Exactly half a circle apart (2^31) the order is undefined (RFC 1982): there only seqDiff is asked.
+        if (diff !== -(2 ** 31)) {
+          rows.push(cmp('seqLt', seqLt, a, b, diff < 0), cmp('seqLe', seqLe, a, b, diff <= 0), cmp('seqGt', seqGt, a, b, diff > 0), cmp('seqGe', seqGe, a, b, diff >= 0));
+        }
+        table(
+          rows,
+          'Counting on a circle: 32-bit wraparound',
+          'seqDiff(a, b) is the distance from b to a the short way round, in -2^31 .. 2^31 - 1, and a comes before b exactly when it is negative',
+        );
+      },
+      { numRuns: 500, show: ([a, b]) => `a = ${hexNumber(a)}, b = ${hexNumber(b)}` },
+    );
+  });
+
   it('seqAdd wraps past 0xFFFFFFFF back to 0 and never goes negative', () => {
-    const add = (a: number, n: number, want: number): Row => ({ expr: `seqAdd(${hex(a)}, ${n})`, run: () => seqAdd(a, n), want });
+    const add = (a: number, n: number, want: number): Row => ({ expr: `seqAdd(${hexNumber(a)}, ${n})`, run: () => seqAdd(a, n), want });
+    const expected = 'results stay in 0 .. 2^32 - 1: JS numbers do not wrap by themselves (0xFFFFFFFF + 1 is 4294967296)';
     table(
       [
         add(5, 10, 15),
@@ -417,12 +135,18 @@ describe('sequence numbers on a 32-bit circle', () => {
         add(0xfffffffe, 1, 0xffffffff),
       ],
       'Counting on a circle: 32-bit wraparound',
-      'results stay in 0 .. 2^32 - 1: JS numbers do not wrap by themselves (0xFFFFFFFF + 1 is 4294967296)',
+      expected,
+    );
+    // Any number plus any step from half a circle back to a full circle forward, against (a + n) mod 2^32.
+    forAllSync(
+      fc.tuple(u32, fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 })),
+      ([a, n]) => table([add(a, n, (((a + n) % 2 ** 32) + 2 ** 32) % 2 ** 32)], 'Counting on a circle: 32-bit wraparound', expected),
+      { numRuns: 300, show: ([a, n]) => `a = ${hexNumber(a)}, n = ${n}` },
     );
   });
 
   it('wrap turns an absolute sequence number into a 32-bit seqno counted from the ISN', () => {
-    const w = (abs: bigint, isn: number, want: number): Row => ({ expr: `wrap(${abs}n, ${hex(isn)})`, run: () => wrap(abs, isn), want });
+    const w = (abs: bigint, isn: number, want: number): Row => ({ expr: `wrap(${abs}n, ${hexNumber(isn)})`, run: () => wrap(abs, isn), want });
     table(
       [
         w(0n, 0x12345678, 0x12345678),
@@ -439,7 +163,7 @@ describe('sequence numbers on a 32-bit circle', () => {
 
   it('unwrap picks the absolute sequence number nearest the checkpoint, across wrap boundaries', () => {
     const u = (seqno: number, isn: number, checkpoint: bigint, want: bigint): Row => ({
-      expr: `unwrap(${hex(seqno)}, ${hex(isn)}, ${checkpoint}n)`,
+      expr: `unwrap(${hexNumber(seqno)}, ${hexNumber(isn)}, ${checkpoint}n)`,
       run: () => unwrap(seqno, isn, checkpoint),
       want,
     });
@@ -463,40 +187,34 @@ describe('sequence numbers on a 32-bit circle', () => {
     );
   });
 
-  it('unwrap undoes wrap for random values near random checkpoints (seeded)', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed);
-    const bad: string[] = [];
+  it('unwrap undoes wrap for random values near random checkpoints (fast-check)', () => {
     const HALF = 2 ** 31 - 1;
-    for (let i = 0; i < 400 && bad.length < 5; i++) {
-      const isn = randomInt(rand, 0, 2 ** 32 - 1);
-      // Checkpoints on and near wrap boundaries as well as anywhere.
-      const turns = BigInt(randomInt(rand, 0, 1 << 20));
-      const base = [0n, turns * TWO32, turns * TWO32 + TWO32 / 2n, BigInt(randomInt(rand, 0, 2 ** 32 - 1)) * BigInt(randomInt(rand, 1, 1 << 20))][
-        randomInt(rand, 0, 3)
-      ]!;
-      const checkpoint = base + BigInt(randomInt(rand, 0, 64));
-      const delta = [randomInt(rand, -64, 64), HALF - randomInt(rand, 0, 64), -HALF + randomInt(rand, 0, 64), randomInt(rand, -HALF, HALF)][
-        randomInt(rand, 0, 3)
-      ]!;
-      const absolute = checkpoint + BigInt(delta);
-      if (absolute < 0n) continue;
-      const seqno = Number((absolute + BigInt(isn)) % TWO32);
-      let got: unknown;
-      try {
-        got = unwrap(seqno, isn, checkpoint);
-      } catch (err) {
-        bad.push(`  unwrap(${hex(seqno)}, ${hex(isn)}, ${checkpoint}n) threw ${thrown(err)}`);
-        break;
-      }
-      if (got !== absolute) bad.push(`  unwrap(${hex(seqno)}, ${hex(isn)}, ${checkpoint}n) = ${fmt(got)}; want ${absolute}n (checkpoint ${delta >= 0 ? '+' : ''}${delta})`);
-    }
-    check(bad.length === 0, () => ({
-      did: `unwrap went wrong (showing up to 5 cases):\n${bad.join('\n')}`,
-      expected: 'unwrap(wrap(n)) = n whenever n is less than half a circle (2^31) from the checkpoint',
-      lesson: lesson('Absolute sequence numbers'),
-      extra: replayHint(seed),
-    }));
+    // Checkpoints on or just past a wrap boundary or half-way between two, and anywhere up to 2^62 (past 2^53 too).
+    const nearBoundary = fc
+      .tuple(fc.bigInt({ min: 0n, max: 1n << 20n }), fc.constantFrom(0n, TWO32 / 2n), fc.bigInt({ min: 0n, max: 64n }))
+      .map(([turns, half, offset]) => turns * TWO32 + half + offset);
+    const checkpoint = fc.oneof(nearBoundary, fc.bigInt({ min: 0n, max: 2n ** 62n }));
+    // How far n lies from the checkpoint: close by, within 64 of half a circle either way, or anywhere less than half.
+    const delta = fc.oneof(
+      fc.integer({ min: -64, max: 64 }),
+      fc.integer({ min: HALF - 64, max: HALF }),
+      fc.integer({ min: -HALF, max: -HALF + 64 }),
+      fc.integer({ min: -HALF, max: HALF }),
+    );
+    const cases = fc.record({ isn: u32, checkpoint, delta }).filter(({ checkpoint, delta }) => checkpoint + BigInt(delta) >= 0n);
+    forAllSync(
+      cases,
+      ({ isn, checkpoint, delta }) => {
+        const absolute = checkpoint + BigInt(delta);
+        const seqno = Number((absolute + BigInt(isn)) % TWO32);
+        table(
+          [{ expr: `unwrap(${hexNumber(seqno)}, ${hexNumber(isn)}, ${checkpoint}n)`, run: () => unwrap(seqno, isn, checkpoint), want: absolute }],
+          'Absolute sequence numbers',
+          'unwrap(wrap(n)) = n whenever n is less than half a circle (2^31) from the checkpoint',
+        );
+      },
+      { numRuns: 400, show: ({ isn, checkpoint, delta }) => `isn = ${hexNumber(isn)}, checkpoint = ${checkpoint}n, n = checkpoint ${delta >= 0 ? '+' : '-'} ${Math.abs(delta)}` },
+    );
   });
 });
 
@@ -1071,60 +789,24 @@ describe('closing: FIN, TIME-WAIT and 2*MSL', () => {
   });
 
   it('two of your connections, wired back to back, open and close simultaneously and both wait in TIME-WAIT', () => {
-    const clock = new FakeClock();
-    const a = new TcpConnection({ clock, iss: 100, msl: 1_000 });
-    const b = new TcpConnection({ clock, iss: 300, msl: 1_000 });
-    const wire: string[] = [];
-    const states = () => `A is ${String(a.state)}, B is ${String(b.state)}`;
-    const stop = (what: string, expected: string, heading: string): never =>
-      fail({
-        did: `${what}; ${states()}`,
-        expected,
-        lesson: lesson(heading),
-        extra: `What crossed the wire (segments sent in the same round cross each other):\n${wire.join('\n') || '  (nothing)'}\nA: ${describeConnection(a, clock)}\nB: ${describeConnection(b, clock)}`,
-      });
-    const act = (label: string, fn: () => void) => {
-      wire.push(`  ** ${label}`);
-      try {
-        fn();
-      } catch (err) {
-        stop(`${label} threw ${thrown(err)}`, 'no error', 'Simultaneous open and simultaneous close');
-      }
-    };
-    const deliver = () => {
-      for (let round = 1; round <= 10; round++) {
-        const fromA = a.outbox.splice(0);
-        const fromB = b.outbox.splice(0);
-        if (!fromA.length && !fromB.length) return;
-        fromA.forEach((s) => wire.push(`  round ${round}: A -> B ${show(s)}`));
-        fromB.forEach((s) => wire.push(`  round ${round}: B -> A ${show(s)}`));
-        act(`round ${round} arrives`, () => {
-          fromA.forEach((s) => b.receive({ ...s }));
-          fromB.forEach((s) => a.receive({ ...s }));
-        });
-      }
-      stop('the two connections were still sending after 10 rounds', 'the exchange settles in a few rounds', 'Simultaneous open and simultaneous close');
-    };
-    const expectBoth = (s: State, heading: string) => {
-      if (a.state !== s || b.state !== s) stop(`expected both in ${s}`, `both connections in ${s}`, heading);
-    };
-
-    act('A and B both open actively', () => (a.openActive(), b.openActive()));
-    deliver();
-    expectBoth('ESTABLISHED', 'Simultaneous open and simultaneous close');
-    act('A sends 10 bytes, B sends 20', () => (a.send(10), b.send(20)));
-    deliver();
+    const pair = new BackToBack({ iss: 100, msl: 1_000 }, { iss: 300, msl: 1_000 });
+    const { a, b } = pair;
+    pair.act('A and B both open actively', () => (a.openActive(), b.openActive()));
+    pair.deliver();
+    pair.expectBoth('ESTABLISHED', 'Simultaneous open and simultaneous close');
+    pair.act('A sends 10 bytes, B sends 20', () => (a.send(10), b.send(20)));
+    pair.deliver();
     check(a.rcvNxt === 321 && b.rcvNxt === 111, () => ({
       did: `after the data, A's RCV.NXT is ${num(a.rcvNxt)} and B's is ${num(b.rcvNxt)}`,
       expected: "A's RCV.NXT = 301 + 20 = 321, B's = 101 + 10 = 111",
       lesson: lesson('SYN and FIN take a sequence number'),
-      extra: wire.join('\n'),
+      extra: pair.wire.join('\n'),
     }));
-    act('A and B both close', () => (a.close(), b.close()));
-    deliver();
-    expectBoth('TIME-WAIT', 'Simultaneous open and simultaneous close');
-    act('2*MSL passes', () => clock.advance(2_000));
-    expectBoth('CLOSED', 'Closing and TIME-WAIT');
+    pair.act('A and B both close', () => (a.close(), b.close()));
+    pair.deliver();
+    pair.expectBoth('TIME-WAIT', 'Simultaneous open and simultaneous close');
+    pair.act('2*MSL passes', () => pair.clock.advance(2_000));
+    pair.expectBoth('CLOSED', 'Closing and TIME-WAIT');
   });
 });
 
@@ -1345,67 +1027,14 @@ describe('unexpected segments: RST or drop (RFC 9293 §3.10.7)', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------------
-// The delay proxy, measured with real sockets on loopback. Only relations are asserted
-// (never an absolute time), with margins for a busy machine: delays only ever grow under load.
-// ---------------------------------------------------------------------------------------------
-
-/** One-way delay of the modelled path, and its round trip. */
-const D = 50;
-const RTT = 2 * D;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((p, q) => p - q);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const ms = (x: number) => `${x.toFixed(1)} ms`;
-const rtts = (x: number) => `${(x / RTT).toFixed(2)} RTT`;
-
-/** Collect the MaxListenersExceededWarnings emitted while a test runs (a listener added per chunk). */
-function listenerWarnings(): string[] {
-  const seen: string[] = [];
-  const onWarning = (w: Error) => {
-    if (w.name === 'MaxListenersExceededWarning') seen.push(w.message);
-  };
-  process.on('warning', onWarning);
-  onCleanup('the warning listener', () => void process.off('warning', onWarning));
-  return seen;
-}
-
-async function startProxy(targetPort: number, delayMs: number): Promise<number> {
-  return listen(createDelayProxy({ target: { host: '127.0.0.1', port: targetPort }, delayMs }));
-}
-
-/** Write `payload` and resolve when as many bytes have come back; the time it took, in ms. */
-async function echoTime(socket: net.Socket, payload: string, what: string): Promise<number> {
-  const t0 = performance.now();
-  let got = 0;
-  const back = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      got += d.length;
-      if (got >= payload.length) {
-        socket.off('data', onData);
-        resolve();
-      }
-    };
-    socket.on('data', onData);
-    socket.once('close', () => reject(new Error(`the connection closed after ${got} of ${payload.length} bytes came back`)));
-    socket.once('error', reject);
-  });
-  socket.write(payload);
-  await within(back, 3_000, what, 'Does your proxy relay data in both directions once the handshake round trip has passed?');
-  return performance.now() - t0;
-}
-
 describe('what a handshake costs: your delay proxy on loopback', () => {
   it('relays bytes unchanged in both directions and passes on the end of each stream', async () => {
     const echo = net.createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
     const proxyPort = await startProxy(await listen(echo), 5);
-    const seed = testSeed();
     // Every byte value first (0x80-0xff included, which a text conversion would mangle), then seeded noise.
     const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
-    const payload = Buffer.concat([everyByte, everyByte.reverse(), Buffer.from(randomBytes(seededRandom(seed), 256 * 1024))]);
+    const noise = seededNoise(256 * 1024);
+    const payload = Buffer.concat([everyByte, everyByte.reverse(), noise.bytes]);
     const client = await connect(proxyPort);
     const received = readToEnd(client, 4_000);
     client.end(payload);
@@ -1424,7 +1053,7 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
       did: `${back.length} bytes came back${firstDiff >= 0 ? `, first difference at byte ${firstDiff}` : ''}`,
       expected: `the same ${payload.length} bytes, in order`,
       lesson: lesson('A slow path on loopback'),
-      extra: replayHint(seed),
+      extra: replayHint(noise.seed),
     }));
   });
 
@@ -1570,8 +1199,7 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
   });
 
   it('a client that reads slowly still gets a large reply in full, then its end', async () => {
-    const seed = testSeed();
-    const reply = Buffer.from(randomBytes(seededRandom(seed), 8 * 1024 * 1024));
+    const { bytes: reply, seed } = seededNoise(8 * 1024 * 1024);
     const server = net.createServer({ allowHalfOpen: true }, (s) => {
       s.on('error', () => {});
       s.resume();
@@ -1621,8 +1249,7 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
   });
 
   it('a server that reads slowly still gets a large upload in full, even after it ended its own side', async () => {
-    const seed = testSeed();
-    const upload = Buffer.from(randomBytes(seededRandom(seed), 8 * 1024 * 1024));
+    const { bytes: upload, seed } = seededNoise(8 * 1024 * 1024);
     const parts: Buffer[] = [];
     let serverDone!: () => void;
     const done = new Promise<void>((r) => (serverDone = r));
@@ -1774,13 +1401,13 @@ describe('what a handshake costs: your delay proxy on loopback', () => {
       extra: samples,
     }));
     check(r >= 0.9 * RTT, () => ({
-      did: `the fastest request on the reused connection took ${ms(r)} = ${rtts(r)}`,
+      did: `the fastest request on the reused connection took ${ms(r)} = ${inRoundTrips(r, RTT)}`,
       expected: `at least one round trip (${RTT} ms; we allow ${0.9 * RTT} ms): the request crosses the path, the reply crosses back`,
       lesson: lesson('A slow path on loopback'),
       extra: samples,
     }));
     check(f - r >= 0.5 * RTT && f - r <= 2 * RTT, () => ({
-      did: `fresh ${ms(f)} - reused ${ms(r)} = ${ms(f - r)} = ${rtts(f - r)} (the fastest of ${SAMPLES} each)`,
+      did: `fresh ${ms(f)} - reused ${ms(r)} = ${ms(f - r)} = ${inRoundTrips(f - r, RTT)} (the fastest of ${SAMPLES} each)`,
       expected: `about one extra round trip for the handshake: between ${0.5 * RTT} and ${2 * RTT} ms`,
       lesson: lesson('What a handshake costs'),
       extra: samples,
