@@ -1,32 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
 import * as P from '@impl/03-packets/exercise.ts';
-import { check, fail, hexdump, randomBytes, randomInt, replayHint, seededRandom, seeLesson, testSeed } from '../helpers/index.ts';
+import { check, fc, forAllSync, hexBytes, hexNumber } from '../helpers/index.ts';
+import * as arb from './arbitraries.ts';
+import {
+  type CorruptionCase, FLIPS, IPV4_LAYOUT, TCP_IN_IP, TCP_LAYOUT, UDP_IN_IP, UDP_LAYOUT, WINDOW_AT, attempt, bytes, checkCorruptionCaught,
+  checkDecodesInWindow, compareBytes, describeError, describeOutcome, dump, expectPacketError, fieldAt, fieldDifferences,
+  fixture, formatValue, inWindow, lesson, mustWork, none, pseudoBytes, referenceSum, sameBytes, showCase, text,
+  withFreshIpChecksum, withTcpChecksum,
+} from './harness.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Fixtures and small helpers (the test's own, independent of the code under test)
-// ---------------------------------------------------------------------------------------------
-
-const ID = '03-packets';
-const lesson = (heading: string) => seeLesson(ID, heading);
-
-/** A hex fixture: `#` lines are notes (how it was captured), the rest is hex bytes. */
-function fixture(name: string): Uint8Array {
-  const file = fileURLToPath(new URL(`./fixtures/${name}.hex`, import.meta.url));
-  const hexText = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => !line.startsWith('#'))
-    .join(' ');
-  return bytes(hexText);
-}
-
-/** Bytes from "45 00 00 29 ..." (spaces optional). */
-function bytes(hexText: string): Uint8Array {
-  const digits = hexText.replace(/\s+/g, '');
-  return Uint8Array.from(digits.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
-
+// The captured packets (fixtures/*.hex; each file's notes say how it was captured).
 const UDP_HELLO = fixture('udp-hello'); // real: Ada -> Bram, "Hello, Bram!\n"
 const TCP_SYN = fixture('tcp-syn'); // real: Ada's SYN, with options
 const TCP_DATA = fixture('tcp-data'); // real: Ada's PSH+ACK, "Hello again, Bram!\n"
@@ -35,8 +18,6 @@ const UDP_IP_OPTIONS = fixture('udp-ip-options'); // hand-built, verified by tcp
 const ADA = '198.51.100.3';
 const BRAM = '198.51.100.7';
 const ADA_TO_BRAM = { source: ADA, destination: BRAM };
-const text = (s: string) => new TextEncoder().encode(s);
-const none = new Uint8Array(0);
 
 /** What tcpdump shows for the IPv4 header of udp-hello (see the fixture's notes). */
 const UDP_HELLO_IP = {
@@ -61,282 +42,21 @@ const DATA_TCP = {
   options: bytes('01 01 08 0a cd 97 6e d6 b8 68 75 17'),
 };
 
-/** The test's own one's complement sum, to build inputs. Not a model answer: one fold per word. */
-function referenceSum(data: Uint8Array, initial = 0): number {
-  let sum = initial;
-  for (let i = 0; i < data.length; i += 2) {
-    sum += (data[i]! << 8) | (data[i + 1] ?? 0);
-    sum = (sum & 0xffff) + (sum >>> 16);
-  }
-  return sum;
-}
-
-/** The test's own pseudo-header bytes: source, destination, zero, protocol, length. */
-function pseudoBytes(source: string, destination: string, protocol: number, length: number): Uint8Array {
-  const quad = (a: string) => a.split('.').map(Number);
-  return Uint8Array.from([...quad(source), ...quad(destination), 0, protocol, length >> 8, length & 0xff]);
-}
-
-/** Copy an IPv4 header region and recompute its checksum, so only the field a test changed is wrong. */
-function withFreshIpChecksum(packet: Uint8Array, headerBytes = 20): Uint8Array {
-  const out = packet.slice();
-  out[10] = 0;
-  out[11] = 0;
-  const c = ~referenceSum(out.subarray(0, headerBytes)) & 0xffff;
-  out[10] = c >> 8;
-  out[11] = c & 0xff;
-  return out;
-}
-
-const hex = (n: number, digits = 4) => `0x${(n >>> 0).toString(16).padStart(digits, '0')}`;
-const hexBytes = (b: Uint8Array) => (b.length ? Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ') : '(none)');
-const dump = (b: Uint8Array) => `\n${hexdump(b, '    ')}`;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function formatValue(v: unknown): string {
-  if (v instanceof Uint8Array) return `${v.length} bytes: ${hexBytes(v)}`;
-  if (typeof v === 'number') return Number.isInteger(v) && v > 9 ? `${v} (${hex(v, v > 0xffff ? 8 : 4)})` : String(v);
-  if (typeof v === 'string') return JSON.stringify(v);
-  return String(v);
-}
-
-/** "  ttl: expected 64, got 0" for every field of `expected` that `actual` gets wrong. */
-function fieldDifferences(expected: object, actual: unknown): string[] {
-  const got = (actual ?? {}) as Record<string, unknown>;
-  return Object.entries(expected).flatMap(([k, want]) => {
-    const have = got[k];
-    const ok = want instanceof Uint8Array ? have instanceof Uint8Array && sameBytes(want, have) : want === have;
-    return ok ? [] : [`  ${k}: expected ${formatValue(want)}, got ${formatValue(have)}`];
-  });
-}
-
-/** Byte ranges of the headers, so a failure can name the field at an offset. */
-type Layout = [start: number, end: number, name: string][];
-const IPV4_LAYOUT: Layout = [
-  [0, 1, 'IPv4 Version + IHL'], [1, 2, 'IPv4 DSCP + ECN'], [2, 4, 'IPv4 Total Length'], [4, 6, 'IPv4 Identification'],
-  [6, 8, 'IPv4 Flags + Fragment Offset'], [8, 9, 'IPv4 TTL'], [9, 10, 'IPv4 Protocol'], [10, 12, 'IPv4 Header Checksum'],
-  [12, 16, 'IPv4 Source Address'], [16, 20, 'IPv4 Destination Address'],
-];
-const UDP_LAYOUT: Layout = [[0, 2, 'UDP Source Port'], [2, 4, 'UDP Destination Port'], [4, 6, 'UDP Length'], [6, 8, 'UDP Checksum']];
-const TCP_LAYOUT: Layout = [
-  [0, 2, 'TCP Source Port'], [2, 4, 'TCP Destination Port'], [4, 8, 'TCP Sequence Number'], [8, 12, 'TCP Acknowledgment Number'],
-  [12, 13, 'TCP Data Offset + reserved'], [13, 14, 'TCP control bits (flags)'], [14, 16, 'TCP Window'], [16, 18, 'TCP Checksum'],
-  [18, 20, 'TCP Urgent Pointer'],
-];
-const shift = (layout: Layout, by: number): Layout => layout.map(([s, e, n]) => [s + by, e + by, n]);
-const udpInIp: Layout = [...IPV4_LAYOUT, ...shift(UDP_LAYOUT, 20)];
-const tcpInIp: Layout = [...IPV4_LAYOUT, ...shift(TCP_LAYOUT, 20)];
-
-function fieldAt(layout: Layout, offset: number, optionsEnd = 0): string {
-  const hit = layout.find(([s, e]) => offset >= s && offset < e);
-  if (hit) return `${hit[2]} (byte ${offset})`;
-  return offset < optionsEnd ? `options (byte ${offset})` : `payload (byte ${offset})`;
-}
-
-/** "they differ first at byte 2 (IPv4 Total Length)" plus both dumps. */
-function compareBytes(expected: Uint8Array, actual: Uint8Array, layout: Layout, optionsEnd = 0): string {
-  let i = 0;
-  while (i < expected.length && i < actual.length && expected[i] === actual[i]) i++;
-  const where = i < expected.length || i < actual.length ? fieldAt(layout, i, optionsEnd) : 'nowhere';
-  const field = layout.find(([s, e]) => i >= s && i < e);
-  const swapped =
-    field !== undefined &&
-    field[1] - field[0] > 1 &&
-    sameBytes(actual.subarray(field[0], field[1]), expected.subarray(field[0], field[1]).slice().reverse());
-  return [
-    `they first differ at ${where}.${swapped ? ` Its bytes are in reverse order: ${hexBytes(actual.subarray(field![0], field![1]))} instead of ${hexBytes(expected.subarray(field![0], field![1]))}, the value written little-endian.` : ''}`,
-    `  expected (${expected.length} bytes):${dump(expected)}`,
-    `  yours    (${actual.length} bytes):${dump(actual)}`,
-  ].join('\n');
-}
-
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-function attempt<T>(fn: () => T): Outcome<T> {
-  try {
-    return { ok: true, value: fn() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-function describeError(e: unknown): string {
-  if (!(e instanceof Error)) return `threw a non-Error: ${String(e)}`;
-  const code = (e as { code?: unknown }).code;
-  const layer = (e as { layer?: unknown }).layer;
-  return `threw ${e.name}${code ? ` (code ${String(code)}${layer ? `, layer ${String(layer)}` : ''})` : ''}: ${e.message}`;
-}
-
-function describeOutcome(o: Outcome<unknown>): string {
-  if (!o.ok) return describeError(o.error);
-  const json = JSON.stringify(o.value, (_k, v: unknown) => (v instanceof Uint8Array ? `<${hexBytes(v)}>` : v));
-  return `returned ${json && json.length > 400 ? `${json.slice(0, 400)}...` : json}`;
-}
-
-const isPacketError = (e: unknown, code: P.PacketErrorCode, layer?: P.Layer): boolean =>
-  e instanceof P.PacketError && e.code === code && (layer === undefined || e.layer === layer);
-
-/** The error class the lesson's table names for each code. */
-const ERROR_CLASS: Record<P.PacketErrorCode, { name: string; cls: new (...args: never[]) => P.PacketError }> = {
-  ERR_PACKET_TRUNCATED: { name: 'TruncatedPacketError', cls: P.TruncatedPacketError },
-  ERR_BAD_CHECKSUM: { name: 'ChecksumError', cls: P.ChecksumError },
-  ERR_BAD_VERSION: { name: 'BadVersionError', cls: P.BadVersionError },
-  ERR_BAD_HEADER_LENGTH: { name: 'BadHeaderLengthError', cls: P.BadHeaderLengthError },
-  ERR_WRONG_PROTOCOL: { name: 'WrongProtocolError', cls: P.WrongProtocolError },
-  ERR_FIELD_RANGE: { name: 'FieldRangeError', cls: P.FieldRangeError },
-};
-
-/** Run `fn` and require the typed error for this code (and layer, and documented fields). */
-function expectPacketError(
-  fn: () => unknown,
-  want: { code: P.PacketErrorCode; layer?: P.Layer; fields?: Record<string, unknown> },
-  ctx: { call: string; input: Uint8Array | string; heading: string; why: string },
-): void {
-  const o = attempt(fn);
-  const { name, cls } = ERROR_CLASS[want.code];
-  const wrongFields = !o.ok && want.fields ? fieldDifferences(want.fields, o.error) : [];
-  if (!o.ok && isPacketError(o.error, want.code, want.layer) && o.error instanceof cls && wrongFields.length === 0) return;
-  const fieldsText = want.fields ? `, with ${Object.entries(want.fields).map(([k, v]) => `${k} ${formatValue(v)}`).join(', ')}` : '';
-  fail({
-    did: `${ctx.call} ${describeOutcome(o)}${wrongFields.length ? `\n  its fields:\n${wrongFields.join('\n')}` : ''}\n  input:${typeof ctx.input === 'string' ? ` ${ctx.input}` : dump(ctx.input)}`,
-    expected: `a ${name} (code ${want.code}${want.layer ? `, layer '${want.layer}'` : ''}${fieldsText}): ${ctx.why}`,
-    lesson: lesson(ctx.heading),
-  });
-}
-
-/** Run `fn`; on a throw, fail with a message that says which call threw on which bytes. */
-function mustWork<T>(fn: () => T, call: string, input: Uint8Array, heading: string, why: string): T {
-  const o = attempt(fn);
-  if (o.ok) return o.value;
-  return fail({ did: `${call} ${describeError(o.error)}\n  input:${dump(input)}`, expected: why, lesson: lesson(heading) });
-}
-
-// Seeded random headers.
-function randomAddress(rand: () => number): string {
-  return Array.from({ length: 4 }, () => randomInt(rand, 0, 255)).join('.');
-}
-function randomOptions(rand: () => number): Uint8Array {
-  return randomBytes(rand, 4 * randomInt(rand, 0, 10));
-}
-function randomIPv4Fields(rand: () => number): P.IPv4Fields {
-  return {
-    dscp: randomInt(rand, 0, 63),
-    ecn: randomInt(rand, 0, 3),
-    identification: randomInt(rand, 0, 0xffff),
-    dontFragment: rand() < 0.5,
-    moreFragments: rand() < 0.5,
-    fragmentOffset: randomInt(rand, 0, 0x1fff),
-    ttl: randomInt(rand, 0, 255),
-    protocol: randomInt(rand, 0, 255),
-    source: randomAddress(rand),
-    destination: randomAddress(rand),
-    options: randomOptions(rand),
-  };
-}
-function randomTcpFields(rand: () => number): P.TcpFields {
-  const edge = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff];
-  const u32 = () => (rand() < 0.2 ? edge[randomInt(rand, 0, edge.length - 1)]! : randomInt(rand, 0, 0xffffffff));
-  return {
-    sourcePort: randomInt(rand, 0, 0xffff),
-    destinationPort: randomInt(rand, 0, 0xffff),
-    sequence: u32(),
-    acknowledgment: u32(),
-    flags: randomInt(rand, 0, 0xff),
-    window: randomInt(rand, 0, 0xffff),
-    urgentPointer: randomInt(rand, 0, 0xffff),
-    options: randomOptions(rand),
-  };
-}
-
+/** Random cases per round-trip property (seeded from WORKBOOK_SEED; a failure shrinks to the smallest case). */
 const ROUNDS = 200;
-
-/** `data` copied into a larger buffer at an odd offset, with 0xee filler on both sides. */
-const WINDOW_AT = 37;
-function inWindow(data: Uint8Array): { big: Uint8Array; window: Uint8Array } {
-  const big = new Uint8Array(WINDOW_AT + data.length + 19).fill(0xee);
-  big.set(data, WINDOW_AT);
-  return { big, window: big.subarray(WINDOW_AT, WINDOW_AT + data.length) };
-}
-
-/** Where `payload` sits, for a failure message. */
-function whereIs(payload: Uint8Array, input: Uint8Array): string {
-  return payload.buffer === input.buffer
-    ? `a view at byte ${payload.byteOffset - input.byteOffset} of the input`
-    : 'a copy (its own ArrayBuffer)';
-}
-
-/** What a decoder must read from `data` placed in a window of a larger buffer. */
-interface WindowCase {
-  name: string;
-  decode: (bytes: Uint8Array) => { header: object; payload: Uint8Array };
-  data: Uint8Array;
-  header: object;
-  payload: Uint8Array;
-  /** The same, in words, for the failure message. */
-  expected: string;
-  /** Where the payload starts in `data`, and how to say so. */
-  payloadAt: number;
-  payloadExpected: string;
-}
-
-/** A decoder given a window at an odd offset of a larger buffer reads it as a fresh copy, leaves it alone, and returns the payload as a view into it. */
-function checkDecodesInWindow(c: WindowCase): void {
-  const { big, window } = inWindow(c.data);
-  const before = big.slice();
-  const o = attempt(() => c.decode(window));
-  const wrong = o.ok ? fieldDifferences(c.header, o.value.header) : [];
-  check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, c.payload), () => ({
-    did: `${c.name}(bytes) where bytes is a window at byteOffset ${WINDOW_AT} of a buffer filled with 0xee ${o.ok ? `read:\n${wrong.join('\n') || `  the payload ${hexBytes(o.value.payload)}`}` : describeError(o.error)}`,
-    expected: `the same as for a fresh copy: ${c.expected}`,
-    lesson: lesson('Bytes, words and byte order'),
-  }));
-  const payload = o.value.payload;
-  check(sameBytes(big, before), {
-    did: `${c.name} changed the bytes it was given:${dump(window)}`,
-    expected: 'the input left as it was: verify by summing the header with its checksum field in place, and read the fields without writing',
-    lesson: lesson('Why a correct header checks to zero'),
-  });
-  check(payload.buffer === big.buffer && payload.byteOffset === window.byteOffset + c.payloadAt, {
-    did: `${c.name} returned the payload as ${whereIs(payload, window)}`,
-    expected: c.payloadExpected,
-    lesson: lesson('The exercise'),
-  });
-}
-
-/** A copy of a TCP segment with bytes 16..17 set to the checksum the test computes itself. */
-function withTcpChecksum(segment: Uint8Array, source = ADA, destination = BRAM): Uint8Array {
-  const out = segment.slice();
-  out[16] = 0;
-  out[17] = 0;
-  const c = ~referenceSum(out, referenceSum(pseudoBytes(source, destination, 6, out.length))) & 0xffff;
-  out[16] = c >> 8;
-  out[17] = c & 0xff;
-  return out;
-}
-
-/** XOR masks for one byte: every single-bit flip, all bits, and three seeded random values. */
-function corruptions(rand: () => number): number[] {
-  return [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0xff, ...Array.from({ length: 3 }, () => randomInt(rand, 1, 254))];
-}
-
-// ---------------------------------------------------------------------------------------------
-// The suite
-// ---------------------------------------------------------------------------------------------
 
 describe('The Internet checksum (RFC 1071)', () => {
   it('sums the RFC 1071 example 00 01 f2 03 f4 f5 f6 f7 to 0xddf2, checksum 0x220d', () => {
     const input = bytes('00 01 f2 03 f4 f5 f6 f7');
     const sum = P.onesComplementSum(input);
     check(sum === 0xddf2, {
-      did: `onesComplementSum gave ${hex(sum)} for${dump(input)}`,
+      did: `onesComplementSum gave ${hexNumber(sum, 4)} for${dump(input)}`,
       expected: '0xddf2: 0x0001 + 0xf203 + 0xf4f5 + 0xf6f7 = 0x2ddf0; the carry 0x2 goes back into the low end: 0xddf0 + 0x2 = 0xddf2',
       lesson: lesson('The Internet checksum'),
     });
     const checksum = P.internetChecksum(input);
     check(checksum === 0x220d, {
-      did: `internetChecksum gave ${hex(checksum)} for the same bytes`,
+      did: `internetChecksum gave ${hexNumber(checksum, 4)} for the same bytes`,
       expected: '0x220d, the one\'s complement of the sum: every bit of 0xddf2 flipped, kept to 16 bits',
       lesson: lesson('The Internet checksum'),
     });
@@ -352,8 +72,8 @@ describe('The Internet checksum (RFC 1071)', () => {
       const b = bytes(input);
       const sum = P.onesComplementSum(b);
       check(sum === want, {
-        did: `onesComplementSum gave ${hex(sum)} for the ${b.length} bytes ${input}`,
-        expected: `${hex(want)}: the odd last byte is the HIGH half of a word whose low half is zero (0x${input.slice(-2)} counts as 0x${input.slice(-2)}00)`,
+        did: `onesComplementSum gave ${hexNumber(sum, 4)} for the ${b.length} bytes ${input}`,
+        expected: `${hexNumber(want, 4)}: the odd last byte is the HIGH half of a word whose low half is zero (0x${input.slice(-2)} counts as 0x${input.slice(-2)}00)`,
         lesson: lesson('Odd lengths'),
       });
     }
@@ -370,14 +90,14 @@ describe('The Internet checksum (RFC 1071)', () => {
     for (const [input, want, why] of cases) {
       const sum = P.onesComplementSum(input);
       check(sum === want, {
-        did: `onesComplementSum gave ${hex(sum)} for ${input.length} bytes:${dump(input.subarray(0, 32))}`,
-        expected: `${hex(want)}: ${why}. A carry out of bit 15 is added back at bit 0, and adding it can carry again`,
+        did: `onesComplementSum gave ${hexNumber(sum, 4)} for ${input.length} bytes:${dump(input.subarray(0, 32))}`,
+        expected: `${hexNumber(want, 4)}: ${why}. A carry out of bit 15 is added back at bit 0, and adding it can carry again`,
         lesson: lesson('Why the carry wraps around'),
       });
     }
     const withInitial = P.onesComplementSum(bytes('ff ff'), 0xffff);
     check(withInitial === 0xffff, {
-      did: `onesComplementSum(ff ff, initial 0xffff) gave ${hex(withInitial)}`,
+      did: `onesComplementSum(ff ff, initial 0xffff) gave ${hexNumber(withInitial, 4)}`,
       expected: '0xffff: 0xffff + 0xffff = 0x1fffe, and the carry folds back in',
       lesson: lesson('Why the carry wraps around'),
     });
@@ -393,7 +113,7 @@ describe('The Internet checksum (RFC 1071)', () => {
       const sum = P.onesComplementSum(header);
       const checksum = P.internetChecksum(header);
       check(sum === 0xffff && checksum === 0, {
-        did: `over the IPv4 header of ${name}, checksum field included, onesComplementSum gave ${hex(sum)} and internetChecksum gave ${hex(checksum)}${dump(header)}`,
+        did: `over the IPv4 header of ${name}, checksum field included, onesComplementSum gave ${hexNumber(sum, 4)} and internetChecksum gave ${hexNumber(checksum, 4)}${dump(header)}`,
         expected: 'sum 0xffff and checksum 0: the checksum field holds the complement of everything else, and x + ~x is all ones',
         lesson: lesson('Why a correct header checks to zero'),
       });
@@ -406,8 +126,8 @@ describe('The Internet checksum (RFC 1071)', () => {
     const inPieces = P.onesComplementSum(b, P.onesComplementSum(a));
     const whole = referenceSum(UDP_HELLO);
     check(inPieces === whole, {
-      did: `summing 12 bytes and then the next 29 with the first sum as 'initial' gave ${hex(inPieces)}`,
-      expected: `${hex(whole)}, the sum of all 41 bytes at once: one's complement addition does not care how you group it`,
+      did: `summing 12 bytes and then the next 29 with the first sum as 'initial' gave ${hexNumber(inPieces, 4)}`,
+      expected: `${hexNumber(whole, 4)}, the sum of all 41 bytes at once: one's complement addition does not care how you group it`,
       lesson: lesson('The pseudo-header'),
     });
   });
@@ -417,7 +137,7 @@ describe('The Internet checksum (RFC 1071)', () => {
     const sum = P.onesComplementSum(window);
     const checksum = P.internetChecksum(window);
     check(sum === 0xddf2 && checksum === 0x220d, {
-      did: `for the RFC 1071 bytes at byteOffset ${WINDOW_AT} of a larger buffer filled with 0xee, onesComplementSum gave ${hex(sum)} and internetChecksum gave ${hex(checksum)}`,
+      did: `for the RFC 1071 bytes at byteOffset ${WINDOW_AT} of a larger buffer filled with 0xee, onesComplementSum gave ${hexNumber(sum, 4)} and internetChecksum gave ${hexNumber(checksum, 4)}`,
       expected: '0xddf2 and 0x220d, as for a fresh copy: read bytes[0] .. bytes[length - 1] of the array you were given (a DataView over bytes.buffer needs bytes.byteOffset and bytes.byteLength; a Uint16Array over the buffer reads little-endian and cannot start at an odd offset)',
       lesson: lesson('Bytes, words and byte order'),
     });
@@ -428,7 +148,7 @@ describe('The Internet checksum (RFC 1071)', () => {
     const emptyFrom = P.onesComplementSum(none, 0x1234);
     const emptyChecksum = P.internetChecksum(none);
     check(empty === 0 && emptyFrom === 0x1234 && emptyChecksum === 0xffff, {
-      did: `onesComplementSum(no bytes) gave ${hex(empty)}, onesComplementSum(no bytes, 0x1234) gave ${hex(emptyFrom)}, internetChecksum(no bytes) gave ${hex(emptyChecksum)}`,
+      did: `onesComplementSum(no bytes) gave ${hexNumber(empty, 4)}, onesComplementSum(no bytes, 0x1234) gave ${hexNumber(emptyFrom, 4)}, internetChecksum(no bytes) gave ${hexNumber(emptyChecksum, 4)}`,
       expected: '0x0000, 0x1234 and 0xffff: a sum of nothing is the initial value, and its complement is all ones',
       lesson: lesson('The Internet checksum'),
     });
@@ -438,7 +158,7 @@ describe('The Internet checksum (RFC 1071)', () => {
     const verified = P.internetChecksum(datagram, pseudo);
     const withoutPseudo = P.internetChecksum(datagram);
     check(verified === 0 && withoutPseudo !== 0, {
-      did: `internetChecksum(captured UDP datagram, initial ${hex(pseudo)}) gave ${hex(verified)}; without the initial sum it gave ${hex(withoutPseudo)}`,
+      did: `internetChecksum(captured UDP datagram, initial ${hexNumber(pseudo, 4)}) gave ${hexNumber(verified, 4)}; without the initial sum it gave ${hexNumber(withoutPseudo, 4)}`,
       expected: '0 with the pseudo-header sum as initial (the datagram checks out), and something else without it: internetChecksum must pass `initial` on to the sum',
       lesson: lesson('The pseudo-header'),
     });
@@ -467,7 +187,7 @@ describe('IPv4 headers (RFC 791)', () => {
     const udp = UDP_HELLO.subarray(20);
     const out = mustWork(() => P.encodeIPv4(fields, udp), 'encodeIPv4(fields of the captured packet)', udp, 'The IPv4 header', 'the captured bytes');
     check(sameBytes(out, UDP_HELLO), {
-      did: `encodeIPv4 wrote different bytes than Linux did for the same fields: ${compareBytes(UDP_HELLO, out, udpInIp)}`,
+      did: `encodeIPv4 wrote different bytes than Linux did for the same fields: ${compareBytes(UDP_HELLO, out, UDP_IN_IP)}`,
       expected: 'the captured packet exactly. Multi-byte fields go most significant byte first: Total Length 41 is 00 29, not 29 00; DataView.setUint16(offset, value) does this unless you pass `true`',
       lesson: lesson('Bytes, words and byte order'),
     });
@@ -485,7 +205,7 @@ describe('IPv4 headers (RFC 791)', () => {
     const { checksum: _c, version: _v, ihl: _i, totalLength: _t, ...fields } = { ...UDP_HELLO_IP, identification: 0x0303, ttl: 1, checksum: 0, options: UDP_IP_OPTIONS.subarray(20, 28) };
     const out = mustWork(() => P.encodeIPv4(fields, want), 'encodeIPv4(fields with 8 bytes of options)', want, 'The IPv4 header', 'a packet');
     check(sameBytes(out, UDP_IP_OPTIONS), {
-      did: `encodeIPv4 with 8 bytes of options wrote: ${compareBytes(UDP_IP_OPTIONS, out, udpInIp, 28)}`,
+      did: `encodeIPv4 with 8 bytes of options wrote: ${compareBytes(UDP_IP_OPTIONS, out, UDP_IN_IP, 28)}`,
       expected: 'first byte 0x47: version 4 in the high nibble, IHL = (20 + 8) / 4 = 7 words in the low nibble',
       lesson: lesson('The IPv4 header'),
     });
@@ -552,8 +272,8 @@ describe('IPv4 headers (RFC 791)', () => {
       const back = attempt(() => P.decodeIPv4(packet));
       const wrongBack = back.ok ? fieldDifferences({ dontFragment, moreFragments, fragmentOffset }, back.value.header) : [];
       check(got === field && back.ok && wrongBack.length === 0, () => ({
-        did: `with DF ${dontFragment}, MF ${moreFragments}, fragmentOffset ${fragmentOffset}: bytes 6..7 are ${hex(got)}; decoding them back ${back.ok ? `read:\n${wrongBack.join('\n') || '  the same'}` : describeError(back.error)}`,
-        expected: `${hex(field)}: DF is 0x4000, MF is 0x2000, the offset the low 13 bits (bit 0x8000 is reserved)`,
+        did: `with DF ${dontFragment}, MF ${moreFragments}, fragmentOffset ${fragmentOffset}: bytes 6..7 are ${hexNumber(got, 4)}; decoding them back ${back.ok ? `read:\n${wrongBack.join('\n') || '  the same'}` : describeError(back.error)}`,
+        expected: `${hexNumber(field, 4)}: DF is 0x4000, MF is 0x2000, the offset the low 13 bits (bit 0x8000 is reserved)`,
         lesson: lesson('The IPv4 header'),
       }));
     }
@@ -583,22 +303,18 @@ describe('IPv4 headers (RFC 791)', () => {
   });
 
   it('decode reverses encode for random headers (seeded)', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 3);
-    for (let round = 0; round < ROUNDS; round++) {
-      const fields = randomIPv4Fields(rand);
-      const payload = randomBytes(rand, randomInt(rand, 0, 64));
-      const packet = P.encodeIPv4(fields, payload);
+    const cases = fc.record({ fields: arb.ipv4Fields, payload: arb.payload(64) });
+    forAllSync(cases, ({ fields, payload }) => {
+      const packet = mustWork(() => P.encodeIPv4(fields, payload), 'encodeIPv4(random fields in range)', payload, 'The IPv4 header', 'a packet: every field fits its bits');
       const o = attempt(() => P.decodeIPv4(packet));
       const expected = { ...fields, version: 4, ihl: 5 + fields.options.length / 4, totalLength: 20 + fields.options.length + payload.length };
       const wrong = o.ok ? fieldDifferences(expected, o.value.header) : [];
       check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, payload), () => ({
-        did: `round ${round}: encodeIPv4 then decodeIPv4 ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(packet)}`,
+        did: `encodeIPv4 then decodeIPv4 ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(packet)}`,
         expected: `the same fields back:\n${Object.entries(expected).map(([k, v]) => `  ${k}: ${formatValue(v)}`).join('\n')}`,
         lesson: lesson('The IPv4 header'),
-        extra: replayHint(seed),
       }));
-    }
+    }, { numRuns: ROUNDS, show: showCase });
   });
 });
 
@@ -606,7 +322,7 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
   it('computes the UDP checksum over the pseudo-header, the UDP header and the payload', () => {
     const pseudo = P.pseudoHeaderSum(ADA_TO_BRAM, 17, 21);
     check(pseudo === 0x5498, {
-      did: `pseudoHeaderSum(198.51.100.3 -> 198.51.100.7, protocol 17, length 21) gave ${hex(pseudo)}`,
+      did: `pseudoHeaderSum(198.51.100.3 -> 198.51.100.7, protocol 17, length 21) gave ${hexNumber(pseudo, 4)}`,
       expected: '0x5498: the 12 bytes c6 33 64 03 | c6 33 64 07 | 00 11 | 00 15 summed as words: 0xc633 + 0x6403 + 0xc633 + 0x6407 + 0x0011 + 0x0015 = 0x25496, folded to 0x5496 + 0x2',
       lesson: lesson('The pseudo-header'),
     });
@@ -616,7 +332,7 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
     const got = out.length >= 8 ? (out[6]! << 8) | out[7]! : -1;
     const payloadOnly = ~referenceSum(payload) & 0xffff;
     const noPseudo = ~referenceSum(datagram.slice().fill(0, 6, 8)) & 0xffff;
-    const diagnosis = got === payloadOnly ? ` ${hex(got)} is the checksum of the payload alone.` : got === noPseudo ? ` ${hex(got)} is the checksum of header + payload without the pseudo-header.` : '';
+    const diagnosis = got === payloadOnly ? ` ${hexNumber(got, 4)} is the checksum of the payload alone.` : got === noPseudo ? ` ${hexNumber(got, 4)} is the checksum of header + payload without the pseudo-header.` : '';
     check(sameBytes(out, datagram), {
       did: `encodeUdp for 40601 -> 7001 between 198.51.100.3 and 198.51.100.7 with "Hello, Bram!\\n" wrote: ${compareBytes(datagram, out, UDP_LAYOUT)}${diagnosis ? `\n ${diagnosis}` : ''}`,
       expected: 'the bytes Linux sent, checksum 0xc39c: the complement of the sum over the 12-byte pseudo-header, the 8-byte header (checksum field zero) and the payload',
@@ -645,8 +361,8 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
     const field = (UDP_LOOPBACK[26]! << 8) | UDP_LOOPBACK[27]!;
     const sum = P.pseudoHeaderSum({ source: '127.0.0.1', destination: '127.0.0.1' }, 17, 21);
     check(sum === field, {
-      did: `pseudoHeaderSum(127.0.0.1 -> 127.0.0.1, UDP, length 21) gave ${hex(sum)}`,
-      expected: `${hex(field)}, the value in the captured checksum field: with checksum offload, Linux writes the pseudo-header sum and leaves the rest to the network card`,
+      did: `pseudoHeaderSum(127.0.0.1 -> 127.0.0.1, UDP, length 21) gave ${hexNumber(sum, 4)}`,
+      expected: `${hexNumber(field, 4)}, the value in the captured checksum field: with checksum offload, Linux writes the pseudo-header sum and leaves the rest to the network card`,
       lesson: lesson('Seeing real packets'),
     });
     expectPacketError(() => P.unwrapUdp(UDP_LOOPBACK), { code: 'ERR_BAD_CHECKSUM', layer: 'udp' }, {
@@ -667,7 +383,7 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
     const out = mustWork(() => P.encodeUdp(fields, payload, ADA_TO_BRAM), 'encodeUdp(a datagram whose checksum computes to 0)', payload, 'The UDP header', 'a datagram');
     const field = out.length >= 8 ? (out[6]! << 8) | out[7]! : -1;
     check(field === 0xffff, {
-      did: `for a datagram whose checksum computes to 0x0000, encodeUdp wrote the checksum field ${hex(field)}:${dump(out)}`,
+      did: `for a datagram whose checksum computes to 0x0000, encodeUdp wrote the checksum field ${hexNumber(field, 4)}:${dump(out)}`,
       expected: '0xffff: on the wire, 0 means "no checksum", so a computed 0 is sent as 0xffff (the other zero of one\'s complement)',
       lesson: lesson('The UDP header'),
     });
@@ -712,22 +428,17 @@ describe('UDP and the pseudo-header (RFC 768)', () => {
   });
 
   it('decode reverses encode for random datagrams (seeded)', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 5);
-    for (let round = 0; round < ROUNDS; round++) {
-      const fields = { sourcePort: randomInt(rand, 0, 0xffff), destinationPort: randomInt(rand, 0, 0xffff) };
-      const addresses = { source: randomAddress(rand), destination: randomAddress(rand) };
-      const payload = randomBytes(rand, randomInt(rand, 0, 99));
-      const datagram = P.encodeUdp(fields, payload, addresses);
+    const cases = fc.record({ fields: fc.record({ sourcePort: arb.port, destinationPort: arb.port }), addresses: arb.addresses, payload: arb.payload(99) });
+    forAllSync(cases, ({ fields, addresses, payload }) => {
+      const datagram = mustWork(() => P.encodeUdp(fields, payload, addresses), 'encodeUdp(random ports and addresses)', payload, 'The UDP header', 'a datagram: every field fits its bits');
       const o = attempt(() => P.decodeUdp(datagram, addresses));
       const wrong = o.ok ? fieldDifferences({ ...fields, length: 8 + payload.length }, o.value.header) : [];
       check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, payload), () => ({
-        did: `round ${round} (${addresses.source} -> ${addresses.destination}): encodeUdp then decodeUdp ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(datagram)}`,
+        did: `between ${addresses.source} and ${addresses.destination}, encodeUdp then decodeUdp ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(datagram)}`,
         expected: `ports ${fields.sourcePort} -> ${fields.destinationPort}, length ${8 + payload.length}, the same ${payload.length}-byte payload`,
         lesson: lesson('The UDP header'),
-        extra: replayHint(seed),
       }));
-    }
+    }, { numRuns: ROUNDS, show: showCase });
   });
 });
 
@@ -766,32 +477,29 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
       const out = mustWork(() => P.encodeTcp(fields, payload, ADA_TO_BRAM), `encodeTcp(fields of the captured ${name})`, payload, 'The TCP header', 'a segment');
       check(sameBytes(out, segment), {
         did: `encodeTcp wrote different bytes than Linux did for the captured ${name}: ${compareBytes(segment, out, TCP_LAYOUT, dataOffset * 4)}`,
-        expected: `the captured bytes: Data Offset ${dataOffset} in the high nibble of byte 12 (${hex(dataOffset << 4, 2)}), fields big-endian, checksum ${hex(tcp.checksum)} over pseudo-header + header + payload`,
+        expected: `the captured bytes: Data Offset ${dataOffset} in the high nibble of byte 12 (${hexNumber(dataOffset << 4, 2)}), fields big-endian, checksum ${hexNumber(tcp.checksum, 4)} over pseudo-header + header + payload`,
         lesson: lesson('The TCP header'),
       });
     }
   });
 
   it('detects a corrupted byte anywhere in the captured data segment', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 13);
-    for (let i = 0; i < TCP_DATA.length; i++) {
-      for (const flip of corruptions(rand)) {
-        const bad = TCP_DATA.slice();
-        bad[i] ^= flip;
-        const o = attempt(() => {
-          const ip = P.decodeIPv4(bad);
-          return P.decodeTcp(ip.payload, ip.header);
-        });
-        if (!o.ok && o.error instanceof P.PacketError) continue;
-        fail({
-          did: `with byte ${i} (${fieldAt(tcpInIp, i, 52)}) changed from ${hex(TCP_DATA[i]!, 2)} to ${hex(bad[i]!, 2)}, decodeIPv4 + decodeTcp ${describeOutcome(o)}`,
-          expected: 'a PacketError (ERR_BAD_CHECKSUM, or a length/version error): one changed byte always changes the one\'s complement sum',
-          lesson: lesson('Trust nothing: truncated and corrupted packets'),
-          extra: `corrupted packet:${dump(bad)}\n${replayHint(seed)}`,
-        });
-      }
-    }
+    const corrupted: CorruptionCase = {
+      packet: TCP_DATA,
+      call: 'decodeIPv4 + decodeTcp',
+      decode: (bad) => {
+        const ip = P.decodeIPv4(bad);
+        return P.decodeTcp(ip.payload, ip.header);
+      },
+      fieldAt: (at) => fieldAt(TCP_IN_IP, at, 52),
+      expected: () => 'a PacketError (ERR_BAD_CHECKSUM, or a length/version error): one changed byte always changes the one\'s complement sum',
+    };
+    // Every byte with every single-bit flip and all bits flipped; then random masks at random bytes.
+    for (let at = 0; at < TCP_DATA.length; at++) for (const flip of FLIPS) checkCorruptionCaught(corrupted, at, flip);
+    forAllSync(arb.corruption(TCP_DATA.length), ({ at, flip }) => checkCorruptionCaught(corrupted, at, flip), {
+      numRuns: ROUNDS,
+      show: ({ at, flip }) => `byte ${at} XOR ${hexNumber(flip, 2)}`,
+    });
   });
 
   it('puts every field at its place: ports, 32-bit numbers above 2^31, all eight control bits, window, urgent pointer, options', () => {
@@ -801,7 +509,7 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
     };
     const payload = bytes('ff 80 7f');
     //                                  SrcPort DstPort Sequence    Acknowledgment Off Flags Window Checksum Urgent Options     Payload
-    const want = withTcpChecksum(bytes('01 bb c3 50 80 00 00 01 ff ff ff fe 60 c1 12 34 00 00 ab cd 01 01 04 02 ff 80 7f'));
+    const want = withTcpChecksum(bytes('01 bb c3 50 80 00 00 01 ff ff ff fe 60 c1 12 34 00 00 ab cd 01 01 04 02 ff 80 7f'), ADA_TO_BRAM);
     const out = mustWork(() => P.encodeTcp(fields, payload, ADA_TO_BRAM), 'encodeTcp(443 -> 50000, seq 0x80000001, ack 0xfffffffe, CWR|ECE|FIN, 4 bytes of options)', payload, 'The TCP header', 'a segment');
     check(sameBytes(out, want), {
       did: `encodeTcp wrote: ${compareBytes(want, out, TCP_LAYOUT, 24)}`,
@@ -820,15 +528,15 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
       const segment = mustWork(() => P.encodeTcp(f, none, ADA_TO_BRAM), `encodeTcp(flags ${name})`, none, 'The TCP header', 'a segment');
       const back = attempt(() => P.decodeTcp(segment, ADA_TO_BRAM));
       check(segment[13] === flag && segment[12] === 0x50 && back.ok && back.value.header.flags === flag, () => ({
-        did: `with flags = TCP_FLAGS.${name} (${hex(flag, 2)}), bytes 12..13 are ${hexBytes(segment.subarray(12, 14))}; decodeTcp ${back.ok ? `read flags ${hex(back.value.header.flags, 2)}` : describeError(back.error)}`,
-        expected: `50 ${hex(flag, 2).slice(2)}: the control bits are the whole byte 13, all eight of them, and read back the same`,
+        did: `with flags = TCP_FLAGS.${name} (${hexNumber(flag, 2)}), bytes 12..13 are ${hexBytes(segment.subarray(12, 14))}; decodeTcp ${back.ok ? `read flags ${hexNumber(back.value.header.flags, 2)}` : describeError(back.error)}`,
+        expected: `50 ${hexNumber(flag, 2).slice(2)}: the control bits are the whole byte 13, all eight of them, and read back the same`,
         lesson: lesson('The TCP header'),
       }));
     }
   });
 
   it('accepts the smallest segment: 20 bytes, no options, no payload', () => {
-    const segment = withTcpChecksum(bytes('1b 59 e2 7a 00 00 00 01 c6 45 0f ab 50 10 01 f5 00 00 00 00'));
+    const segment = withTcpChecksum(bytes('1b 59 e2 7a 00 00 00 01 c6 45 0f ab 50 10 01 f5 00 00 00 00'), { source: BRAM, destination: ADA });
     const o = attempt(() => P.decodeTcp(segment, { source: BRAM, destination: ADA }));
     check(o.ok && o.value.header.dataOffset === 5 && o.value.header.flags === P.TCP_FLAGS.ACK && o.value.header.options.length === 0 && o.value.payload.length === 0, () => ({
       did: `decodeTcp on a bare 20-byte ACK ${describeOutcome(o)}${dump(segment)}`,
@@ -840,7 +548,7 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
   it('ignores the reserved bits after the Data Offset', () => {
     const segment = TCP_DATA.slice(20);
     segment[12] = 0x8f; // Data Offset 8, all four reserved bits set
-    const marked = withTcpChecksum(segment);
+    const marked = withTcpChecksum(segment, ADA_TO_BRAM);
     const o = attempt(() => P.decodeTcp(marked, ADA_TO_BRAM));
     check(o.ok && o.value.header.dataOffset === 8 && o.value.header.flags === 0x18 && new TextDecoder().decode(o.value.payload) === 'Hello again, Bram!\n', () => ({
       did: `decodeTcp on the captured data segment with byte 12 = 0x8f (checksum fixed to match) ${describeOutcome(o)}`,
@@ -863,23 +571,18 @@ describe('TCP headers (RFC 9293 §3.1)', () => {
   });
 
   it('decode reverses encode for random segments (seeded)', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 7);
-    for (let round = 0; round < ROUNDS; round++) {
-      const fields = randomTcpFields(rand);
-      const addresses = { source: randomAddress(rand), destination: randomAddress(rand) };
-      const payload = randomBytes(rand, randomInt(rand, 0, 64));
-      const segment = P.encodeTcp(fields, payload, addresses);
+    const cases = fc.record({ fields: arb.tcpFields, addresses: arb.addresses, payload: arb.payload(64) });
+    forAllSync(cases, ({ fields, addresses, payload }) => {
+      const segment = mustWork(() => P.encodeTcp(fields, payload, addresses), 'encodeTcp(random fields in range)', payload, 'The TCP header', 'a segment: every field fits its bits');
       const o = attempt(() => P.decodeTcp(segment, addresses));
       const expected = { ...fields, dataOffset: 5 + fields.options.length / 4 };
       const wrong = o.ok ? fieldDifferences(expected, o.value.header) : [];
       check(o.ok && wrong.length === 0 && sameBytes(o.value.payload, payload), () => ({
-        did: `round ${round}: encodeTcp then decodeTcp ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(segment)}`,
+        did: `encodeTcp then decodeTcp ${o.ok ? `changed:\n${wrong.join('\n') || `  the payload (${hexBytes(o.value.payload)})`}` : describeError(o.error)}\n  encoded:${dump(segment)}`,
         expected: `the same fields back:\n${Object.entries(expected).map(([k, v]) => `  ${k}: ${formatValue(v)}`).join('\n')}`,
         lesson: lesson('The TCP header'),
-        extra: replayHint(seed),
       }));
-    }
+    }, { numRuns: ROUNDS, show: showCase });
   });
 });
 
@@ -899,53 +602,40 @@ describe('UDP in IPv4: wrap and unwrap', () => {
   it('wraps Ada\'s message into the very bytes the kernel sent', () => {
     const out = mustWork(() => P.wrapUdp(ADA_SAYS, { identification: 23696 }), 'wrapUdp(Ada\'s message, { identification: 23696 })', ADA_SAYS.payload, 'Encapsulation: envelopes inside envelopes', 'a packet');
     check(sameBytes(out, UDP_HELLO), {
-      did: `wrapUdp wrote: ${compareBytes(UDP_HELLO, out, udpInIp)}`,
+      did: `wrapUdp wrote: ${compareBytes(UDP_HELLO, out, UDP_IN_IP)}`,
       expected: 'the captured packet: an IPv4 header (defaults: TTL 64, DF set, protocol 17) around a UDP header around the payload, both checksums filled in',
       lesson: lesson('Encapsulation: envelopes inside envelopes'),
     });
   });
 
   it('wrap then unwrap gives back the same message (seeded random messages)', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 11);
-    for (let round = 0; round < ROUNDS; round++) {
-      const message: P.UdpMessage = {
-        source: randomAddress(rand),
-        sourcePort: randomInt(rand, 0, 0xffff),
-        destination: randomAddress(rand),
-        destinationPort: randomInt(rand, 0, 0xffff),
-        payload: randomBytes(rand, randomInt(rand, 0, 200)),
-      };
-      const ttl = randomInt(rand, 1, 255);
-      const packet = P.wrapUdp(message, { ttl });
+    const cases = fc.record({ message: arb.udpMessage, ttl: fc.integer({ min: 1, max: 255 }) });
+    forAllSync(cases, ({ message, ttl }) => {
+      const packet = mustWork(() => P.wrapUdp(message, { ttl }), `wrapUdp(a random message, { ttl: ${ttl} })`, message.payload, 'Encapsulation: envelopes inside envelopes', 'a packet');
       const o = attempt(() => P.unwrapUdp(packet));
       const wrong = o.ok ? [...fieldDifferences(message, o.value.message), ...fieldDifferences({ ttl, protocol: 17 }, o.value.ip)] : [];
       check(o.ok && wrong.length === 0, () => ({
-        did: `round ${round}: wrapUdp then unwrapUdp ${o.ok ? `changed:\n${wrong.join('\n')}` : describeError(o.error)}\n  packet:${dump(packet)}`,
+        did: `wrapUdp then unwrapUdp ${o.ok ? `changed:\n${wrong.join('\n')}` : describeError(o.error)}\n  packet:${dump(packet)}`,
         expected: `${message.source}:${message.sourcePort} -> ${message.destination}:${message.destinationPort}, ${message.payload.length} bytes, TTL ${ttl}`,
         lesson: lesson('Encapsulation: envelopes inside envelopes'),
-        extra: replayHint(seed),
       }));
-    }
+    }, { numRuns: ROUNDS, show: showCase });
   });
 
   it('detects a corrupted byte anywhere in the captured packet', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed + 17);
-    for (let i = 0; i < UDP_HELLO.length; i++) {
-      for (const flip of corruptions(rand)) {
-        const bad = UDP_HELLO.slice();
-        bad[i] ^= flip;
-        const o = attempt(() => P.unwrapUdp(bad));
-        if (!o.ok && o.error instanceof P.PacketError) continue;
-        fail({
-          did: `with byte ${i} (${fieldAt(udpInIp, i)}) changed from ${hex(UDP_HELLO[i]!, 2)} to ${hex(bad[i]!, 2)}, unwrapUdp ${describeOutcome(o)}`,
-          expected: `a PacketError: ${i < 20 ? 'the IPv4 header checksum covers this byte' : 'the UDP checksum covers this byte (through the pseudo-header, even the addresses)'}`,
-          lesson: lesson('Trust nothing: truncated and corrupted packets'),
-          extra: `corrupted packet:${dump(bad)}\n${replayHint(seed)}`,
-        });
-      }
-    }
+    const corrupted: CorruptionCase = {
+      packet: UDP_HELLO,
+      call: 'unwrapUdp',
+      decode: (bad) => P.unwrapUdp(bad),
+      fieldAt: (at) => fieldAt(UDP_IN_IP, at),
+      expected: (at) => `a PacketError: ${at < 20 ? 'the IPv4 header checksum covers this byte' : 'the UDP checksum covers this byte (through the pseudo-header, even the addresses)'}`,
+    };
+    // Every byte with every single-bit flip and all bits flipped; then random masks at random bytes.
+    for (let at = 0; at < UDP_HELLO.length; at++) for (const flip of FLIPS) checkCorruptionCaught(corrupted, at, flip);
+    forAllSync(arb.corruption(UDP_HELLO.length), ({ at, flip }) => checkCorruptionCaught(corrupted, at, flip), {
+      numRuns: ROUNDS,
+      show: ({ at, flip }) => `byte ${at} XOR ${hexNumber(flip, 2)}`,
+    });
   });
 
   it('fills in IPV4_DEFAULTS, lets the ip argument override them, and carries binary payloads', () => {
