@@ -3,18 +3,19 @@
  * Real UDP sockets on loopback: the learner's echo server and pinger, with a seeded lossy relay
  * between them that drops, delays and duplicates exactly the datagrams a test asks for.
  * Times are relations (this RTT is at least the delay the relay added), never absolute promises.
+ * The machinery (sockets, the scripted server, running the pinger, report checks) is in harness.ts.
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { describe, it } from 'vitest';
-import type { PingField, PingOptions, PingReport, PingResult } from '@impl/05-datagrams/exercise.ts';
-import { MAX_SEQ, PING_DEFAULTS, PingRangeError, Pinger, UdpEchoServer, decodePong, encodePing } from '@impl/05-datagrams/exercise.ts';
-import type { Explanation } from '../helpers/index.ts';
-import { DeadlineError, check, eventually, fail, hexdump, needPeer, onCleanup, pause, replayHint, seeLesson, testSeed, track, until, within } from '../helpers/index.ts';
-import type { LossyUdpRelay, LossyUdpRelayOptions } from '../helpers/lossy-udp-relay.ts';
-import { startLossyUdpRelay } from '../helpers/lossy-udp-relay.ts';
+import type { PingField, PingOptions, PingReport } from '@impl/05-datagrams/exercise.ts';
+import { MAX_SEQ, PING_DEFAULTS, Pinger, UdpEchoServer, decodePong, encodePing } from '@impl/05-datagrams/exercise.ts';
+import { check, closeQuietly, eventually, hexdump, needPeer, onCleanup, pause, replayHint, testSeed, track, until, within } from '../helpers/index.ts';
+import {
+  SLACK_MS, checkConsistent, checkRangeError, context, describeReport, isClosed, lesson, pendingTimers, resultOf, rttOf, runPinger, runSafely,
+  scriptedServer, serverBehindRelay, show, startServer, udpSocket,
+} from './harness.ts';
 
-const ID = '05-datagrams';
 /**
  * The timeout in tests where some ping must time out: long next to a loopback RTT (well under 1 ms)
  * even on a busy machine, short enough for a quick suite. Late pongs are late by construction (the
@@ -23,203 +24,6 @@ const ID = '05-datagrams';
 const TIMEOUT_MS = 300;
 /** The timeout in tests where no ping should time out: generous, and it costs nothing, since every pong ends its wait. */
 const NO_LOSS_TIMEOUT_MS = 1_000;
-/** Slack for timer granularity when comparing an RTT with a delay or a timeout. */
-const SLACK_MS = 3;
-
-// ---------------------------------------------------------------- helpers
-
-function closeQuietly(socket: dgram.Socket | undefined): void {
-  try {
-    socket?.close();
-  } catch {
-    /* already closed */
-  }
-}
-
-/** Timers (setTimeout, setInterval) pending in this process right now, as Node lists them. */
-const pendingTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-
-/** A test-owned UDP socket on loopback (IPv4 or IPv6), closed by the cleanup. */
-async function udpSocket(family: 'udp4' | 'udp6' = 'udp4', label = 'test UDP socket'): Promise<dgram.Socket> {
-  const socket = track(dgram.createSocket(family), label);
-  await new Promise<void>((resolve) => socket.bind(0, family === 'udp6' ? '::1' : '127.0.0.1', resolve));
-  return socket;
-}
-
-/**
- * A stand-in echo server run by the test: for each datagram it receives, `answer` says what to send
- * back (the seq is parsed when the datagram is a well-formed ping). It keeps a log for failure messages.
- */
-async function scriptedServer(
-  answer: (seq: number | undefined, msg: Buffer) => (Buffer | string)[],
-  family: 'udp4' | 'udp6' = 'udp4',
-): Promise<{ port: number; seen: number[]; seenAt: number[]; log: string[] }> {
-  const socket = await udpSocket(family, 'test echo server');
-  const seen: number[] = [];
-  /** performance.now() when each ping in `seen` arrived. */
-  const seenAt: number[] = [];
-  const log: string[] = [];
-  const t0 = performance.now();
-  const at = () => `+${(performance.now() - t0).toFixed(1).padStart(7)} ms`;
-  socket.on('message', (msg, from) => {
-    const m = /^PING ([1-9]\d*)$/.exec(msg.toString('latin1'));
-    const seq = m ? Number(m[1]) : undefined;
-    if (seq !== undefined) (seen.push(seq), seenAt.push(performance.now()));
-    log.push(`  ${at()}  pinger -> server  ${JSON.stringify(msg.toString('latin1'))}`);
-    for (const d of answer(seq, msg)) {
-      const bytes = typeof d === 'string' ? Buffer.from(d, 'latin1') : d;
-      log.push(`  ${at()}  server -> pinger  ${JSON.stringify(bytes.toString('latin1'))}`);
-      socket.send(bytes, from.port, from.address);
-    }
-  });
-  return { port: socket.address().port, seen, seenAt, log };
-}
-
-/** Call `run()` so that a synchronous throw becomes a rejection too: both ways of failing are allowed. */
-function runSafely(pinger: Pinger): Promise<PingReport> {
-  return (async () => pinger.run())();
-}
-
-/** Check an error by class, code and documented fields, never by message. */
-function checkRangeError(err: unknown, field: PingField, value: unknown, call: string, heading: string): void {
-  const e = err as Partial<PingRangeError> | undefined;
-  check(err instanceof PingRangeError && err instanceof RangeError && e?.name === 'PingRangeError' && e?.code === 'ERR_PING_RANGE' && e.field === field && Object.is(e.value, value), {
-    did: `${call} ${err === undefined ? 'did not fail' : `failed with ${(err as Error)?.name ?? typeof err} ${JSON.stringify({ code: e?.code, field: e?.field, value: String(e?.value) })}`}`,
-    expected: `a PingRangeError (a RangeError) with code 'ERR_PING_RANGE', field '${field}' and value ${String(value)}`,
-    lesson: seeLesson(ID, heading),
-  });
-}
-
-/** Start the learner's echo server on port 0. Cleanup closes its socket even if close() is unfinished. */
-async function startServer(): Promise<{ server: UdpEchoServer; port: number }> {
-  const server = new UdpEchoServer();
-  onCleanup('your UDP echo server', () => closeQuietly(server.socket));
-  const port = await within(
-    server.listen(0),
-    2_000,
-    'UdpEchoServer.listen(0)',
-    'It should resolve once the socket is bound (the bind() callback or the "listening" event).',
-  );
-  check(Number.isInteger(port) && port > 0, {
-    did: `listen(0) resolved with ${String(port)}`,
-    expected: 'the port the operating system actually picked (a number above 0, from socket.address().port)',
-    lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
-  });
-  return { server, port };
-}
-
-/** The learner's echo server with a lossy relay in front of it; pings and pongs are labelled in its transcript. */
-async function serverBehindRelay(options: Omit<LossyUdpRelayOptions, 'server'>): Promise<LossyUdpRelay> {
-  const { port } = await startServer();
-  return startLossyUdpRelay({ seed: 1, names: { toServer: 'ping', toClient: 'pong' }, ...options, server: { port } });
-}
-
-/** Run the learner's pinger, bounded in time: a run that never ends fails with the relay's transcript. */
-async function runPinger(options: PingOptions, relay?: LossyUdpRelay, hint = ''): Promise<{ report: PingReport; pinger: Pinger }> {
-  const pinger = new Pinger(options);
-  onCleanup('your pinger', () => closeQuietly(pinger.socket));
-  const count = options.count ?? 10;
-  const budget = (count - 1) * (options.intervalMs ?? 1_000) + (options.timeoutMs ?? 1_000) + 1_500;
-  // The relay's own delay timers are not the pinger's: count them apart.
-  const timersBefore = pendingTimers() - (relay?.queued ?? 0);
-  try {
-    const report = await within(runSafely(pinger), budget, 'Pinger.run()');
-    const leftover = pendingTimers() - (relay?.queued ?? 0) - timersBefore;
-    check(report && Array.isArray(report.results), {
-      did: `run() resolved with ${JSON.stringify(report)}`,
-      expected: 'a PingReport: { results, sent, received, lost, late, duplicates, stray }',
-      lesson: seeLesson(ID, 'The exercise'),
-    });
-    check(leftover <= 0, () => ({
-      did: `${leftover} timer(s) of your pinger were still pending when run() resolved`,
-      expected: "no timer left: clear each ping's timer when its pong arrives, and every timer still set when the run ends (the next ping's, the waiting pings')",
-      ...context(report, relay, 'Closing the sockets'),
-    }));
-    check(pinger.socket === undefined || isClosed(pinger.socket), () => ({
-      did: "the pinger's socket was still open when run() resolved",
-      expected: 'run() closes its socket, then resolves',
-      ...context(report, relay, 'Closing the sockets'),
-    }));
-    return { report, pinger };
-  } catch (err) {
-    if (!(err instanceof DeadlineError)) throw err;
-    fail({
-      did: `run() had not finished ${budget} ms after it started, for ${count} pings ${options.intervalMs} ms apart with a ${options.timeoutMs} ms timeout.`,
-      expected:
-        'run() ends once every ping has its pong or its timeout: at most (count - 1) x interval + timeout. A pong that was dropped never comes, so only a timer can end the wait.',
-      lesson: seeLesson(ID, 'Timeouts: the only way to hear silence'),
-      extra: [hint, relay ? `What the relay did (pings go to the server, pongs come back):\n${relay.render()}` : ''].filter(Boolean).join('\n') || undefined,
-    });
-  }
-}
-
-/** The report as a learner would want to read it in a failure message. */
-function describeReport(r: PingReport): string {
-  const lines = [
-    `Your pinger's report: sent ${r.sent}, received ${r.received}, lost ${r.lost}, late ${r.late}, duplicates ${r.duplicates}, stray ${r.stray}`,
-  ];
-  for (const x of r.results ?? []) {
-    lines.push(`  ping ${x?.seq}: ${x?.status === 'replied' ? `replied, RTT ${Number(x.rttMs).toFixed(1)} ms` : x?.status}`);
-  }
-  return lines.join('\n');
-}
-
-/** Everything a failure message about a pinger run needs, besides what happened and what was expected. */
-function context(report: PingReport, relay: LossyUdpRelay | undefined, heading: string, extra = ''): Omit<Explanation, 'did' | 'expected'> {
-  return {
-    lesson: seeLesson(ID, heading),
-    extra: [extra, describeReport(report), relay ? `What the relay did (pings go to the server, pongs come back):\n${relay.render()}` : '']
-      .filter(Boolean)
-      .join('\n'),
-  };
-}
-
-const resultOf = (r: PingReport, seq: number): PingResult | undefined => r.results.find((x) => x.seq === seq);
-const rttOf = (r: PingReport, seq: number): number | undefined => {
-  const x = resultOf(r, seq);
-  return x?.status === 'replied' ? x.rttMs : undefined;
-};
-const show = (rtt: number | undefined) => (rtt === undefined ? 'no RTT (not replied)' : `${rtt.toFixed(1)} ms`);
-
-/** Checks every report must pass: one result per ping, and counters that agree with the results. */
-function checkConsistent(report: PingReport, count: number, relay: LossyUdpRelay | undefined, timeoutMs?: number): void {
-  const badRtt = report.results.filter(
-    (x) => x.status === 'replied' && !(Number.isFinite(x.rttMs) && x.rttMs >= 0 && (timeoutMs === undefined || x.rttMs <= timeoutMs + SLACK_MS)),
-  );
-  check(badRtt.length === 0, () => ({
-    did: `impossible RTTs: ${badRtt.map((x) => `ping ${x.seq}: ${String((x as { rttMs: unknown }).rttMs)} ms`).join(', ')}`,
-    expected: `every replied ping has an RTT in ms, from 0 up to its timeout${timeoutMs === undefined ? '' : ` (${timeoutMs} ms)`}: the time from sending it to receiving its own pong, on a monotonic clock`,
-    ...context(report, relay, 'Measuring round-trip time'),
-  }));
-  const seqs = report.results.map((x) => x.seq);
-  const replied = report.results.filter((x) => x.status === 'replied').length;
-  const timedOut = report.results.filter((x) => x.status === 'timeout').length;
-  check(
-    report.sent === count &&
-      seqs.length === count &&
-      seqs.every((s, i) => s === i + 1) &&
-      report.received === replied &&
-      report.lost === timedOut &&
-      replied + timedOut === count,
-    () => ({
-      did: `the report does not add up: sent ${report.sent}, results for pings [${seqs.join(', ')}], received ${report.received} (${replied} results replied), lost ${report.lost} (${timedOut} results timed out)`,
-      expected: `sent ${count}; exactly one result per ping, in order 1..${count}; received = replied results, lost = timed-out results`,
-      ...context(report, relay, 'The exercise'),
-    }),
-  );
-}
-
-/** True when `socket` is closed: node:dgram then refuses address() with ERR_SOCKET_DGRAM_NOT_RUNNING. */
-function isClosed(socket: dgram.Socket): boolean {
-  try {
-    socket.address();
-    return false;
-  } catch (err) {
-    return (err as { code?: string }).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING';
-  }
-}
-
-// ---------------------------------------------------------------- tests
 
 describe('The ping format', () => {
   it('encodes ping 7 as the 6 ASCII bytes "PING 7", in a fresh buffer each time', () => {
@@ -229,7 +33,7 @@ describe('The ping format', () => {
       check(Buffer.isBuffer(got) && got.equals(Buffer.from(text, 'latin1')), {
         did: `encodePing(${seq}) gave ${Buffer.isBuffer(got) ? `${got.length} bytes: ${JSON.stringify(got.toString('latin1'))}` : String(got)}`,
         expected: `a Buffer with the ${text.length} bytes ${JSON.stringify(text)}: the prefix, the number in decimal, nothing else`,
-        lesson: seeLesson(ID, 'Sequence numbers match replies'),
+        lesson: lesson('Sequence numbers match replies'),
       });
     }
     // The caller may reuse what it got: the next call must not hand out the same bytes.
@@ -238,7 +42,7 @@ describe('The ping format', () => {
     check(again.toString('latin1') === 'PING 7', {
       did: `after the caller zeroed one result, encodePing(7) gave ${JSON.stringify(again.toString('latin1'))}`,
       expected: '"PING 7": a new buffer for every call',
-      lesson: seeLesson(ID, 'Sequence numbers match replies'),
+      lesson: lesson('Sequence numbers match replies'),
     });
   });
 
@@ -265,7 +69,7 @@ describe('The ping format', () => {
       check(got.every((g) => g === seq), {
         did: `decodePong gave ${got.map(String).join(', ')} for ${JSON.stringify(text)} (a Buffer from encodePing, a plain Uint8Array, a view at offset 2 of ${JSON.stringify(big.toString('latin1'))})`,
         expected: `${seq} each time: read the view's own bytes, from its index 0 to its length`,
-        lesson: seeLesson(ID, 'Sequence numbers match replies'),
+        lesson: lesson('Sequence numbers match replies'),
       });
     }
   });
@@ -301,7 +105,7 @@ describe('The ping format', () => {
     check(accepted.length === 0, {
       did: `decodePong accepted ${accepted.map(([name, v]) => `${name} as ${String(v)}`).join('; ')}`,
       expected: 'undefined for each: only "PING " and 1 to 9 digits, no leading zero, no other byte, is a pong',
-      lesson: seeLesson(ID, 'Sequence numbers match replies'),
+      lesson: lesson('Sequence numbers match replies'),
     });
   });
 });
@@ -336,7 +140,7 @@ describe('The UDP echo server', () => {
     check(same, {
       did: `got ${got.length} datagrams back, of ${got.map((g) => g.length).join(', ') || 'no'} bytes`,
       expected: `${sent.length} datagrams of ${sent.map((s) => s.length).join(', ')} bytes, each the same bytes as one that was sent: one datagram in, one datagram out, the empty one included`,
-      lesson: seeLesson(ID, 'Boundaries are kept'),
+      lesson: lesson('Boundaries are kept'),
       extra: `Datagrams on the wire (first 16 bytes of each):\n${lines.join('\n')}`,
       reproduce: `printf 'hello' | nc -u -w1 127.0.0.1 ${port}`,
     });
@@ -360,7 +164,7 @@ describe('The UDP echo server', () => {
     check(same(got.a, fromA) && same(got.b, fromB), {
       did: `client A got back [${got.a.join(', ')}], client B got back [${got.b.join(', ')}] (hex)`,
       expected: `A gets exactly its own [${fromA.map((d) => d.toString('hex')).join(', ')}] and B its own [${fromB.map((d) => d.toString('hex')).join(', ')}]: answer each datagram at the address and port in its own rinfo`,
-      lesson: seeLesson(ID, 'Boundaries are kept'),
+      lesson: lesson('Boundaries are kept'),
     });
   });
 
@@ -372,7 +176,7 @@ describe('The UDP echo server', () => {
     check(family === 'IPv6', {
       did: `the server's socket is bound as ${String(family)}`,
       expected: "an IPv6 socket bound to ::1: createSocket('udp6') for an address with a colon in it",
-      lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
+      lesson: lesson('Sending and receiving with node:dgram'),
     });
     const client = await udpSocket('udp6', 'test udp6 client');
     const sent = Buffer.from([0x00, 0x7f, 0x80, 0xc3, 0x28, 0xff]);
@@ -383,7 +187,7 @@ describe('The UDP echo server', () => {
     check(got?.msg.equals(sent) && got.from.address === '::1' && got.from.port === port, {
       did: got ? `got ${got.msg.toString('hex')} from [${got.from.address}]:${got.from.port}` : 'got nothing back',
       expected: `${sent.toString('hex')} back from [::1]:${port}`,
-      lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
+      lesson: lesson('Sending and receiving with node:dgram'),
       reproduce: `nc -6 -u ::1 ${port}`,
     });
   });
@@ -400,7 +204,7 @@ describe('The UDP echo server', () => {
     check(port === wanted && bound === wanted, {
       did: `listen(${wanted}) resolved with ${String(port)}; the socket is bound to port ${String(bound)}`,
       expected: `port ${wanted}, the one asked for, both resolved and bound`,
-      lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
+      lesson: lesson('Sending and receiving with node:dgram'),
     });
     const other = new UdpEchoServer();
     onCleanup('your second UDP echo server', () => closeQuietly(other.socket));
@@ -409,7 +213,7 @@ describe('The UDP echo server', () => {
     check(Number.isInteger(any) && any > 0 && any === where?.port && where.address === '127.0.0.1', {
       did: `new UdpEchoServer().listen() resolved with ${String(any)}; its socket is bound to ${where ? `${where.address}:${where.port}` : 'nothing'}`,
       expected: 'with no host and no port given, bind port 0 on 127.0.0.1 (loopback only) and resolve with the port the operating system picked',
-      lesson: seeLesson(ID, 'The exercise'),
+      lesson: lesson('The exercise'),
     });
   });
 
@@ -428,7 +232,7 @@ describe('The UDP echo server', () => {
     check(e?.code === 'EADDRINUSE' && e.syscall === 'bind', {
       did: 'err' in outcome ? `listen(${taken}) rejected with ${JSON.stringify({ name: e?.name, code: e?.code, syscall: e?.syscall })}` : `listen(${taken}) resolved with ${String(outcome.port)}`,
       expected: `listen(${taken}) rejects with the bind error itself: code 'EADDRINUSE', syscall 'bind'`,
-      lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
+      lesson: lesson('Sending and receiving with node:dgram'),
     });
   });
 
@@ -446,7 +250,7 @@ describe('The UDP echo server', () => {
     check(thrown === undefined, {
       did: "the 'error' event found no listener, so it was thrown (in a real server: the process crashes)",
       expected: "an 'error' listener on the socket for as long as it is open; a failed send concerns one datagram only",
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
     const client = await udpSocket('udp4', 'test client');
     let got: Buffer | undefined;
@@ -456,7 +260,7 @@ describe('The UDP echo server', () => {
     check(got?.toString() === 'still there?', {
       did: got ? `got back ${JSON.stringify(got.toString())}` : "got nothing back after the socket's 'error' event",
       expected: 'the server keeps echoing: an error on one send does not stop it',
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
   });
 
@@ -469,7 +273,7 @@ describe('The UDP echo server', () => {
     check(server.socket !== undefined && isClosed(server.socket), {
       did: "the server's socket is still open after close()",
       expected: 'close() closes the socket',
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
   });
 
@@ -487,7 +291,7 @@ describe('The UDP echo server', () => {
     check(echoed, {
       did: `nc -u printed ${JSON.stringify(out)}${err ? ` (stderr: ${JSON.stringify(err)})` : ''}`,
       expected: `nc sends the line as one datagram and prints the echo: ${JSON.stringify(line)}`,
-      lesson: seeLesson(ID, 'Sending and receiving with node:dgram'),
+      lesson: lesson('Sending and receiving with node:dgram'),
       reproduce: `nc -u 127.0.0.1 ${port}   (type a line, see it come back; Ctrl-C to quit)`,
     });
   });
@@ -576,7 +380,7 @@ describe('Matching pongs to pings', () => {
     check(pinger.socket !== undefined, {
       did: 'pinger.socket is undefined after run()',
       expected: 'run() keeps its socket in this.socket',
-      lesson: seeLesson(ID, 'The exercise'),
+      lesson: lesson('The exercise'),
     });
     checkConsistent(report, 2, undefined, NO_LOSS_TIMEOUT_MS);
   });
@@ -740,7 +544,7 @@ describe('Loss, timeouts and closing', () => {
       check(pinger.socket === undefined || isClosed(pinger.socket), {
         did: `${call} rejected but left its socket open`,
         expected: 'check the options before opening a socket (or close it before rejecting)',
-        lesson: seeLesson(ID, 'Closing the sockets'),
+        lesson: lesson('Closing the sockets'),
       });
     }
   });
@@ -752,7 +556,7 @@ describe('Loss, timeouts and closing', () => {
     check(report.results.length === 0 && counters.every((c) => c === 0) && server.seen.length === 0, () => ({
       did: `the server saw [${server.seen.join(', ')}]; ${describeReport(report)}`,
       expected: 'no ping sent, no result, every counter 0',
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     }));
   });
 
@@ -798,12 +602,12 @@ describe('Loss, timeouts and closing', () => {
             ? `run() resolved with ${JSON.stringify(outcome.report)}`
             : `run() rejected with ${String(outcome.err)}`,
       expected: "run() rejects with the very error the socket reported (its code: 'ENETDOWN')",
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
     check(pinger.socket !== undefined && isClosed(pinger.socket) && leftover <= 0, {
       did: `after rejecting, the socket is ${pinger.socket && isClosed(pinger.socket) ? 'closed' : 'still open'} and ${leftover} timer(s) of the pinger are still pending`,
       expected: "the socket closed and no timer left: not the next ping's, not the waiting pings'",
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
   });
 
@@ -818,13 +622,13 @@ describe('Loss, timeouts and closing', () => {
     check(pinger.socket !== undefined && isClosed(pinger.socket), {
       did: pinger.socket === undefined ? 'pinger.socket is undefined after run()' : "the pinger's socket is still open after run() resolved",
       expected: 'run() keeps its socket in this.socket and closes it before resolving (a closed dgram socket throws ERR_SOCKET_DGRAM_NOT_RUNNING on address())',
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
     await within(server.close(), 1_000, 'UdpEchoServer.close()', 'It should resolve in the callback of socket.close().');
     check(server.socket !== undefined && isClosed(server.socket), {
       did: server.socket === undefined ? 'server.socket is undefined' : "the server's socket is still open after close() resolved",
       expected: 'close() closes the socket (a closed dgram socket throws ERR_SOCKET_DGRAM_NOT_RUNNING on address())',
-      lesson: seeLesson(ID, 'Closing the sockets'),
+      lesson: lesson('Closing the sockets'),
     });
   });
 });

@@ -7,776 +7,59 @@
  *   100..200, 200..300", "time is 1000 ms", "expect you to send 0..100 again". A failing script
  *   prints itself up to the failing step. Anything sent that the script did not claim fails it too.
  * - the whole protocol over a seeded simulated channel (tests/helpers/sim-channel.ts), for many
- *   seeds; invariants (the window, the timer) are checked on every datagram, the bytes at the end.
+ *   random setups; invariants (the window, the timer) are checked on every datagram, the bytes at the end.
  * - one real transfer over UDP on loopback, through the seeded lossy relay of chapter 05.
  *
- * The suite reads the wire with its own decoder (below), written from the lesson's diagram.
+ * The suite reads the wire with its own decoder (wire.ts), written from the lesson's diagram. The
+ * scripts' steps are in sender-script.ts and receiver-script.ts, the simulator in sim.ts.
  */
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
 import { describe, it } from 'vitest';
 import type { Clock } from '@impl/08-reliable-delivery/exercise.ts';
-import { Sender, StreamEndedError } from '@impl/08-reliable-delivery/exercise.ts';
-import { Receiver } from '@impl/08-reliable-delivery/receiver.ts';
-import type { RtoOptions } from '@impl/08-reliable-delivery/rto.ts';
+import { StreamEndedError } from '@impl/08-reliable-delivery/exercise.ts';
 import { RtoEstimator } from '@impl/08-reliable-delivery/rto.ts';
 import { SegmentError, decodeSegment, encodeSegment, unwrap, wrap } from '@impl/08-reliable-delivery/segment.ts';
 import { UdpStreamReceiver, UdpStreamSender } from '@impl/08-reliable-delivery/udp.ts';
 import {
-  DeadlineError,
-  FakeClock,
-  check,
-  fail,
-  hexdump,
-  onCleanup,
-  randomBytes,
-  randomInt,
-  replayHint,
-  seeLesson,
-  seededRandom,
-  testSeed,
-  within,
+  DeadlineError, check, closeQuietly, fail, fc, forAllSync, hexBytes, hexNumber, hexdump, onCleanup, randomBytes, randomInt, replayHint, seededRandom, testSeed,
+  thrown, within,
 } from '../helpers/index.ts';
 import { startLossyUdpRelay } from '../helpers/lossy-udp-relay.ts';
-import type { ChannelEvent, ChannelImpairments } from '../helpers/sim-channel.ts';
-import { SimChannel } from '../helpers/sim-channel.ts';
-import type { ScriptWorld, Step } from '../helpers/script.ts';
-import { action, describeThrown, expectation, runScript } from '../helpers/script.ts';
-
-const ID = '08-reliable-delivery';
-const lesson = (heading: string) => seeLesson(ID, heading);
-
-// ---------------------------------------------------------------------------------------------
-// The wire, as the lesson draws it: the suite's own encoder and decoder.
-// ---------------------------------------------------------------------------------------------
-
-const HEADER = 13;
-const ACK_BIT = 0x01;
-const FIN_BIT = 0x02;
-const TWO32 = 2 ** 32;
-const none = new Uint8Array(0);
-
-/** A segment as the suite reads it off the wire. */
-interface Wire {
-  seq: number;
-  ack?: number;
-  fin: boolean;
-  payload: Uint8Array;
-}
-
-/** Bytes of a segment, built by the suite (not by your encoder). */
-function wire(s: { seq: number; ack?: number; fin?: boolean; payload?: Uint8Array }): Uint8Array {
-  const payload = s.payload ?? none;
-  const out = new Uint8Array(HEADER + payload.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(4, s.seq >>> 0);
-  view.setUint32(8, (s.ack ?? 0) >>> 0);
-  view.setUint8(12, (s.ack !== undefined ? ACK_BIT : 0) | (s.fin ? FIN_BIT : 0));
-  out.set(payload, HEADER);
-  view.setUint32(0, crc32(out.subarray(4)));
-  return out;
-}
-
-/** Read a datagram the way the lesson says; a string says why it is not a valid segment. */
-function readWire(d: Uint8Array): Wire | string {
-  if (!(d instanceof Uint8Array)) return `not bytes at all (${typeof d})`;
-  if (d.length < HEADER) return `only ${d.length} bytes, less than the ${HEADER}-byte header`;
-  const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
-  const sum = crc32(d.subarray(4)) >>> 0;
-  if (view.getUint32(0) !== sum) {
-    return `its checksum field holds ${hex32(view.getUint32(0))} but the CRC-32 of bytes 4..${d.length - 1} is ${hex32(sum)}`;
-  }
-  const flags = view.getUint8(12);
-  return {
-    seq: view.getUint32(4),
-    ack: flags & ACK_BIT ? view.getUint32(8) : undefined,
-    fin: (flags & FIN_BIT) !== 0,
-    payload: d.slice(HEADER),
-  };
-}
-
-const hex32 = (n: number) => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-/** The suite's own wrap and unwrap, to read sequence numbers as stream offsets. */
-const wrapRef = (offset: number, isn: number) => (isn + offset) >>> 0;
-function unwrapRef(seq: number, isn: number, checkpoint: number): number {
-  const offset = checkpoint + ((seq - wrapRef(checkpoint, isn)) | 0);
-  return offset < 0 ? offset + TWO32 : offset;
-}
-
-function closeQuietly(socket: { close(): unknown } | undefined): void {
-  try {
-    socket?.close();
-  } catch {
-    /* already closed */
-  }
-}
-
-const thrown = describeThrown;
-
-/** A recognisable stream: byte i is a function of i, so a misplaced byte shows. */
-function stream(length: number, salt = 0): Uint8Array {
-  return Uint8Array.from({ length }, (_, i) => (i * 131 + (i >> 8) * 7 + salt) & 0xff);
-}
-
-const hexByte = (b: number | undefined) => (b === undefined ? 'nothing' : `0x${b.toString(16).padStart(2, '0')}`);
-
-/** "" when equal, else where and how `got` first differs from `want`. */
-function firstDifference(want: Uint8Array, got: Uint8Array): string {
-  const n = Math.min(want.length, got.length);
-  for (let i = 0; i < n; i++) {
-    if (want[i] !== got[i]) return `the first wrong byte is at offset ${i}: expected ${hexByte(want[i])}, got ${hexByte(got[i])}`;
-  }
-  if (got.length < want.length) return `the stream stops after ${got.length} of ${want.length} bytes (offset ${got.length} onwards never arrived)`;
-  if (got.length > want.length) return `${got.length - want.length} extra bytes arrived after the last one (offset ${want.length} onwards): something was delivered twice`;
-  return '';
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scripts: actions and expectations read aloud, run one by one against your object.
-// ---------------------------------------------------------------------------------------------
-
-/** "0..100", "200..250+FIN", "FIN@250": how scripts write a data segment, in stream offsets. */
-function rangeText(start: number, end: number, fin: boolean): string {
-  if (start === end && fin) return `FIN@${start}`;
-  return `${start}..${end}${fin ? '+FIN' : ''}`;
-}
-
-// ---------------------------------------------------------------- the sender's world
-
-/** One datagram your sender sent, as the suite read it. */
-interface SentSegment {
-  at: number;
-  start: number;
-  /** Offset after its last payload byte (the FIN, if any, is at `end`). */
-  end: number;
-  fin: boolean;
-  text: string;
-}
-
-class SenderWorld implements ScriptWorld {
-  readonly clock = new FakeClock();
-  readonly sender: Sender;
-  /** The bytes written so far: a recognisable pattern. */
-  readonly data = stream(1 << 20);
-  written = 0;
-  /** Highest offset sent (after the FIN, if sent). */
-  highest = 0;
-  /** Offsets sent so far (to tell a retransmission). */
-  private readonly sentBefore = new Set<string>();
-  private pending: SentSegment[] = [];
-  readonly all: SentSegment[] = [];
-
-  constructor(
-    readonly isn: number,
-    readonly o: { mss?: number; windowBytes?: number; rto?: RtoOptions } = {},
-  ) {
-    this.sender = new Sender({ clock: this.clock, isn, ...o, transmit: (d) => this.onTransmit(d) });
-  }
-
-  private onTransmit(d: Uint8Array): void {
-    const at = this.clock.now();
-    const w = readWire(d);
-    if (typeof w === 'string') {
-      this.pending.push({ at, start: NaN, end: NaN, fin: false, text: `a datagram that is not a valid segment (${w})` });
-      return;
-    }
-    if (w.ack !== undefined) {
-      this.pending.push({ at, start: NaN, end: NaN, fin: false, text: `a segment with the ACK flag (ack ${hex32(w.ack)}): a sender's segments carry data, not ACKs` });
-      return;
-    }
-    const start = unwrapRef(w.seq, this.isn, this.highest);
-    const end = start + w.payload.length;
-    const key = `${start}:${end}:${w.fin}`;
-    let text = rangeText(start, end, w.fin);
-    const want = this.data.subarray(start, end);
-    const diff = end > this.written ? `bytes past the ${this.written} written so far` : firstDifference(want, w.payload);
-    if (diff) text += ` (WRONG PAYLOAD: ${diff})`;
-    if (this.sentBefore.has(key)) text += ' again';
-    this.sentBefore.add(key);
-    this.highest = Math.max(this.highest, end + (w.fin ? 1 : 0));
-    const seg = { at, start, end, fin: w.fin, text };
-    this.pending.push(seg);
-    this.all.push(seg);
-  }
-
-  unclaimed(): string[] {
-    return this.pending.map((s) => `${s.text} at ${s.at} ms`);
-  }
-
-  claimAll(): void {
-    this.pending = [];
-  }
-
-  take(): SentSegment[] {
-    const out = this.pending;
-    this.pending = [];
-    return out;
-  }
-
-  describe(): string {
-    const e = this.sender.estimator;
-    let inFlight: string;
-    try {
-      inFlight = String(this.sender.bytesInFlight);
-    } catch (err) {
-      inFlight = `(threw ${thrown(err)})`;
-    }
-    return `Your sender now: time ${this.clock.now()} ms; bytesInFlight ${inFlight}; estimator: SRTT ${e?.srtt}, RTTVAR ${e?.rttvar}, RTO ${e?.rto}; timers waiting on the clock: ${this.clock.pendingCount()}`;
-  }
-}
-
-type S = Step<SenderWorld>;
-
-/** The test writes the next `n` bytes of the stream. */
-const write = (n: number): S =>
-  action(`test: write(${n} bytes)`, (w) => {
-    const from = w.written;
-    w.written += n;
-    w.sender.write(w.data.slice(from, from + n));
-  });
-
-/**
- * The test writes the next `n` bytes from a view at offset `at` inside a larger buffer, then reuses
- * that buffer (fills it with 0xEE): your sender must have kept its own copy.
- */
-const writeFromView = (n: number, o: { at: number }): S =>
-  action(`test: write(${n} bytes) from a view at offset ${o.at} of a larger buffer, then reuse that buffer (fill it with 0xEE)`, (w) => {
-    const from = w.written;
-    w.written += n;
-    const big = new Uint8Array(o.at + n + 9).fill(0xee);
-    big.set(w.data.subarray(from, from + n), o.at);
-    w.sender.write(big.subarray(o.at, o.at + n));
-    big.fill(0xee);
-  });
-
-/** The test closes the sender. */
-const closeSender = (): S => action('test: close()', (w) => w.sender.close());
-
-/** The test ends the stream. */
-const endStream = (): S => action('test: end()', (w) => w.sender.end());
-
-/** The receiver's ACK arrives: "I have every byte before `offset`". */
-const ackTo = (offset: number, o: { damaged?: boolean } = {}): S =>
-  action(`receiver's ACK arrives: next expected offset ${offset}${o.damaged ? ', DAMAGED on the way (one byte flipped)' : ''}`, (w) => {
-    const d = wire({ seq: 0, ack: wrapRef(offset, w.isn) });
-    if (o.damaged) d[9] ^= 0x40;
-    w.sender.receive(d);
-  });
-
-/** Move the fake clock to time `t` (ms), firing due timers. */
-const at = (t: number): S => action(`time is ${t} ms`, (w) => w.clock.advance(t - w.clock.now()));
-
-/** Exactly these segments were sent since the last check, in this order, each at the current time. */
-const sends = (...texts: string[]): S =>
-  expectation(
-    texts.length ? `expect you to send ${texts.join(', ')}` : 'expect you to send nothing',
-    (w) => {
-      const got = w.take();
-      const now = w.clock.now();
-      const same = got.length === texts.length && got.every((g, i) => g.text === texts[i] && g.at === now);
-      if (same) return undefined;
-      return got.length ? `you sent ${got.map((g) => `${g.text} at ${g.at} ms`).join(', ')}` : 'you sent nothing';
-    },
-  );
-
-/** The segments sent since the last check are one of these sequences (where the lesson allows either). */
-const sendsOneOf = (...ways: string[][]): S =>
-  expectation(
-    `expect you to send ${ways.map((t) => t.join(', ')).join('; or ')}`,
-    (w) => {
-      const got = w.take();
-      const now = w.clock.now();
-      if (ways.some((texts) => got.length === texts.length && got.every((g, i) => g.text === texts[i] && g.at === now))) return undefined;
-      return got.length ? `you sent ${got.map((g) => `${g.text} at ${g.at} ms`).join(', ')}` : 'you sent nothing';
-    },
-  );
-
-/** A segment without the ACK flag arrives at the sender, its ack field holding `offset`'s number all the same. */
-const noAckArrives = (offset: number): S =>
-  action(`a segment WITHOUT the ACK flag arrives (10 bytes of data; its ack field holds the number of offset ${offset}, but with no ACK flag it means nothing)`, (w) => {
-    const d = wire({ seq: w.isn, ack: wrapRef(offset, w.isn), payload: stream(10) });
-    d[12] = 0; // no flags: the checksum is computed again below, so the segment is intact
-    new DataView(d.buffer).setUint32(0, crc32(d.subarray(4)));
-    w.sender.receive(d);
-  });
-
-/** The sender's stats hold these counts. */
-const senderStatsAre = (want: Partial<Record<'segmentsSent' | 'retransmissions' | 'timeouts' | 'damaged', number>>, why?: string): S =>
-  expectation(
-    `expect your stats to count ${Object.entries(want).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    (w) => {
-      const st = w.sender.stats as unknown as Record<string, unknown>;
-      const bad = Object.entries(want).filter(([k, v]) => st?.[k] !== v);
-      return bad.length ? `stats is ${JSON.stringify(st)}` : undefined;
-    },
-    why,
-  );
-
-/** The sender's estimator holds these values (undefined = no measurement yet). */
-const estimatorIs = (want: { srtt?: number; rttvar?: number; rto?: number }, why?: string): S => {
-  const shown = Object.entries(want).map(([k, v]) => `${k.toUpperCase()} ${v}`).join(', ');
-  return expectation(
-    `expect your estimator to hold ${shown}`,
-    (w) => {
-      const e = w.sender.estimator;
-      const bad = Object.entries(want).filter(([k, v]) => e[k as keyof typeof want] !== v);
-      return bad.length ? `it holds ${Object.keys(want).map((k) => `${k.toUpperCase()} ${e[k as keyof typeof want]}`).join(', ')}` : undefined;
-    },
-    why,
-  );
-};
-
-const inFlight = (n: number, why?: string): S =>
-  expectation(`expect bytesInFlight to be ${n}`, (w) => (w.sender.bytesInFlight === n ? undefined : `bytesInFlight is ${w.sender.bytesInFlight}`), why);
-
-const doneIs = (v: boolean, why?: string): S =>
-  expectation(`expect done to be ${v}`, (w) => (w.sender.done === v ? undefined : `done is ${w.sender.done}`), why);
-
-const timersWaiting = (n: number, why?: string): S =>
-  expectation(`expect ${n} timer(s) waiting on the clock`, (w) => (w.clock.pendingCount() === n ? undefined : `${w.clock.pendingCount()} timer(s) are waiting`), why);
-
-function senderScript(title: string, heading: string, o: { isn: number; mss?: number; windowBytes?: number; rto?: RtoOptions }, steps: S[]): SenderWorld {
-  const world = new SenderWorld(o.isn, o);
-  const settings = [`ISN ${hex32(o.isn)}`, `mss ${o.mss ?? 'default'}`, `windowBytes ${o.windowBytes ?? 'default'}`, `rto ${JSON.stringify(o.rto ?? {})}`];
-  runScript(world, steps, { title, lesson: lesson(heading), preamble: `${settings.join(', ')}; offsets count stream bytes from 0, "0..100" is a segment with bytes 0 to 99` });
-  return world;
-}
-
-// ---------------------------------------------------------------- the receiver's world
-
-class ReceiverWorld implements ScriptWorld {
-  readonly receiver: Receiver;
-  /** What the sender's stream holds: the receiver must deliver exactly this, in order. */
-  readonly data = stream(1 << 16, 5);
-  readonly delivered: number[] = [];
-  deliveredBytes = 0;
-  /** The first delivery that was not the next bytes of the stream. */
-  wrongDelivery: string | undefined;
-  private pending: string[] = [];
-  /** ACK offsets sent since the last check. */
-  private acks: number[] = [];
-  private lastAck = 0;
-
-  constructor(
-    readonly isn: number,
-    windowBytes?: number,
-  ) {
-    this.receiver = new Receiver({ isn, windowBytes, transmit: (d) => this.onTransmit(d), deliver: (b) => this.onDeliver(b) });
-  }
-
-  private onTransmit(d: Uint8Array): void {
-    const w = readWire(d);
-    if (typeof w === 'string') {
-      this.pending.push(`a datagram that is not a valid segment (${w})`);
-    } else if (w.ack === undefined) {
-      this.pending.push(`a segment without the ACK flag (seq ${hex32(w.seq)})`);
-    } else {
-      const offset = unwrapRef(w.ack, this.isn, this.lastAck);
-      this.lastAck = offset;
-      this.acks.push(offset);
-      this.pending.push(`ACK ${offset}${w.payload.length || w.fin ? ' (with data or FIN!)' : ''}`);
-    }
-  }
-
-  private onDeliver(b: Uint8Array): void {
-    const bytes = Uint8Array.from(b);
-    const want = this.data.subarray(this.deliveredBytes, this.deliveredBytes + bytes.length);
-    const diff = firstDifference(want, bytes);
-    if (diff && !this.wrongDelivery) {
-      this.wrongDelivery = `deliver() got ${bytes.length} bytes meant to be stream offsets ${this.deliveredBytes}..${this.deliveredBytes + bytes.length}, but ${diff.replace(/offset (\d+)/, (_, k) => `offset ${this.deliveredBytes + Number(k)}`)}`;
-    }
-    this.delivered.push(bytes.length);
-    this.deliveredBytes += bytes.length;
-  }
-
-  unclaimed(): string[] {
-    return this.pending;
-  }
-
-  claimAll(): void {
-    this.pending = [];
-    this.acks = [];
-  }
-
-  takeAcks(): number[] {
-    const out = this.acks;
-    this.claimAll();
-    return out;
-  }
-
-  describe(): string {
-    let finished: string;
-    try {
-      finished = String(this.receiver.finished);
-    } catch (err) {
-      finished = `(threw ${thrown(err)})`;
-    }
-    return `Your receiver now: delivered ${this.deliveredBytes} bytes in ${this.delivered.length} call(s) of deliver(); finished ${finished}`;
-  }
-}
-
-type R = Step<ReceiverWorld>;
-
-/** The sender's segment with stream bytes start..end arrives (intact, unless `damage` names a byte to flip). */
-const arrives = (start: number, end: number, o: { fin?: boolean; damage?: number; view?: number } = {}): R =>
-  action(
-    `sender's segment ${rangeText(start, end, !!o.fin)} arrives${o.damage !== undefined ? `, DAMAGED on the way (byte ${o.damage} of the datagram flipped)` : ''}${
-      o.view !== undefined ? `, as a view at offset ${o.view} of a larger buffer that the caller reuses (fills with 0xEE) once receive() returns` : ''
-    }`,
-    (w) => {
-      const d = wire({ seq: wrapRef(start, w.isn), fin: o.fin, payload: w.data.slice(start, end) });
-      if (o.damage !== undefined) d[o.damage] ^= 0x20;
-      if (o.view === undefined) return w.receiver.receive(d);
-      const big = new Uint8Array(o.view + d.length + 11).fill(0xee);
-      big.set(d, o.view);
-      w.receiver.receive(big.subarray(o.view, o.view + d.length));
-      big.fill(0xee);
-    },
-  );
-
-/** A segment with no data and no FIN arrives (a stray pure ACK, or an empty segment). */
-const strayArrives = (o: { ack?: number }): R =>
-  action(`a segment with no data and no FIN arrives (${o.ack === undefined ? 'no flags at all' : `a pure ACK ${o.ack}`})`, (w) => {
-    w.receiver.receive(wire({ seq: wrapRef(0, w.isn), ack: o.ack === undefined ? undefined : wrapRef(o.ack, w.isn) }));
-  });
-
-/** Exactly these ACKs were sent since the last check (as stream offsets; the FIN counts one). */
-const acks = (...offsets: number[]): R =>
-  expectation(offsets.length ? `expect you to send ${offsets.map((o) => `ACK ${o}`).join(', ')}` : 'expect you to send no ACK', (w) => {
-    const bad = w.unclaimed().filter((p) => !p.startsWith('ACK '));
-    const got = w.takeAcks();
-    if (bad.length) return `you sent ${bad.join(', ')}`;
-    return got.length === offsets.length && got.every((g, i) => g === offsets[i]) ? undefined : got.length ? `you sent ${got.map((g) => `ACK ${g}`).join(', ')}` : 'you sent nothing';
-  });
-
-/** In total, the first `n` bytes of the stream have been delivered, each once and in order. */
-const deliveredTotal = (n: number, why?: string): R =>
-  expectation(
-    `expect deliver() to have been given the first ${n} bytes of the stream, in order, each once`,
-    (w) =>
-      w.wrongDelivery ??
-      (w.deliveredBytes !== n
-        ? `deliver() has been given ${w.deliveredBytes} bytes in all`
-        : w.receiver.delivered !== n
-          ? `deliver() has been given the right ${n} bytes, but your receiver's \`delivered\` says ${w.receiver.delivered}`
-          : undefined),
-    why,
-  );
-
-/** The receiver's stats hold these counts. */
-const receiverStatsAre = (want: Partial<Record<'delivered' | 'acksSent' | 'damaged', number>>, why?: string): R =>
-  expectation(
-    `expect your stats to count ${Object.entries(want).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    (w) => {
-      const st = w.receiver.stats as unknown as Record<string, unknown>;
-      const bad = Object.entries(want).filter(([k, v]) => st?.[k] !== v);
-      return bad.length ? `stats is ${JSON.stringify(st)}` : undefined;
-    },
-    why,
-  );
-
-const finishedIs = (v: boolean, why?: string): R =>
-  expectation(`expect finished to be ${v}`, (w) => (w.receiver.finished === v ? undefined : `finished is ${w.receiver.finished}`), why);
-
-function receiverScript(title: string, heading: string, o: { isn: number; windowBytes?: number }, steps: R[]): void {
-  const world = new ReceiverWorld(o.isn, o.windowBytes);
-  const preamble = `ISN ${hex32(o.isn)}, windowBytes ${o.windowBytes ?? 'default'}; offsets count stream bytes from 0, and ACK n means "I have every byte before offset n"`;
-  runScript(world, steps, { title, lesson: lesson(heading), preamble });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The simulator: your sender and receiver, joined by two seeded SimChannels on one fake clock.
-// ---------------------------------------------------------------------------------------------
-
-interface SimSetup {
-  seed: number;
-  data: Uint8Array;
-  isn: number;
-  mss: number;
-  windowBytes: number;
-  rto: RtoOptions;
-  /** The same impairments both ways: data to the receiver, ACKs back. */
-  impair: ChannelImpairments;
-  /** When the test calls write() with which part of the data; end() follows the last write. */
-  writes: { at: number; from: number; to: number }[];
-  /** Simulated time after which the run is stopped. */
-  limitMs: number;
-}
-
-interface SimRun {
-  setup: SimSetup;
-  delivered: Uint8Array;
-  deliveries: { at: number; offset: number; length: number }[];
-  /** When the sender was done and the receiver finished, if they were. */
-  finishedAt: number | undefined;
-  /** Why the run stopped early: your code threw, stalled, or ran out of time. */
-  problem?: string;
-  /** First time more than the window was outstanding. */
-  windowViolation?: string;
-  /** First retransmission that did not come from a timer. */
-  earlyRetransmission?: string;
-  /** First datagram of your sender that was not a valid data segment. */
-  badDatagram?: string;
-  maxInFlight: number;
-  forward: SimChannel;
-  backward: SimChannel;
-  /** Stream offsets carried by each data datagram, by its number in the forward channel. */
-  ranges: Map<number, [start: number, end: number]>;
-  describeEnds(): string;
-}
-
-/** Clock steps after which a run is stopped whatever the simulated time: a guard against a livelock. */
-const MAX_SIM_STEPS = 200_000;
-
-function runSim(setup: SimSetup): SimRun {
-  const { seed, data, isn, mss, windowBytes, rto, impair } = setup;
-  const clock = new FakeClock();
-  // Your sender's timers run through this wrapper, so the suite knows when a retransmission comes from a timer.
-  let inTimer = 0;
-  const senderClock: Clock = {
-    now: () => clock.now(),
-    setTimeout: (callback, ms) =>
-      clock.setTimeout(() => {
-        inTimer++;
-        try {
-          callback();
-        } finally {
-          inTimer--;
-        }
-      }, ms),
-    clearTimeout: (handle) => clock.clearTimeout(handle),
-  };
-  let highest = 0; // offset after the highest sequence number sent (the FIN counts one)
-  let ackGiven = 0; // highest valid ACK handed to your sender
-  let lastAckSeen = 0; // for reading ACKs in labels
-  let cause = 'inside write()';
-  let label = '';
-  const chunks: Uint8Array[] = [];
-  const run: SimRun = {
-    setup, delivered: none, deliveries: [], finishedAt: undefined, maxInFlight: 0, ranges: new Map(),
-    forward: undefined as unknown as SimChannel, backward: undefined as unknown as SimChannel, describeEnds: () => '',
-  };
-  let sender: Sender | undefined;
-  let receiver: Receiver | undefined;
-  let total = 0;
-
-  run.forward = new SimChannel({ clock, seed, name: 'data', impair, label: () => label, deliver: (d) => receiver!.receive(d) });
-  run.backward = new SimChannel({
-    clock, seed, name: 'ack', impair, label: () => label,
-    deliver: (d) => {
-      const w = readWire(d);
-      if (typeof w !== 'string' && w.ack !== undefined) {
-        const offset = unwrapRef(w.ack, isn, ackGiven);
-        if (offset > ackGiven && offset <= highest) ackGiven = offset;
-        cause = `right after ACK ${offset} arrived at ${clock.now()} ms`;
-      } else {
-        cause = `right after a damaged ACK arrived at ${clock.now()} ms`;
-      }
-      sender!.receive(d);
-    },
-  });
-
-  const transmitData = (d: Uint8Array) => {
-    const now = clock.now();
-    const w = readWire(d);
-    if (typeof w === 'string' || w.ack !== undefined) {
-      run.badDatagram ??= `at ${now} ms your sender sent ${typeof w === 'string' ? `a datagram that is not a valid segment: ${w}` : 'a segment with the ACK flag set'}\n${hexdump(d, '    ', 64)}`;
-      label = 'not a valid segment';
-      run.forward.send(d);
-      return;
-    }
-    const start = unwrapRef(w.seq, isn, highest);
-    const end = start + w.payload.length + (w.fin ? 1 : 0);
-    const text = rangeText(start, start + w.payload.length, w.fin);
-    if (start < highest && inTimer === 0) {
-      run.earlyRetransmission ??= `at ${now} ms your sender sent ${text} again ${cause}, while no timer of its own had expired`;
-    }
-    run.maxInFlight = Math.max(run.maxInFlight, end - ackGiven);
-    if (end - ackGiven > windowBytes) {
-      run.windowViolation ??= `at ${now} ms your sender sent ${text} while the receiver had acknowledged only up to offset ${ackGiven}: ${end - ackGiven} sequence numbers outstanding, more than the window of ${windowBytes}`;
-    }
-    highest = Math.max(highest, end);
-    label = `${text.padEnd(14)} seq ${hex32(w.seq)}`;
-    run.ranges.set(run.forward.stats.sent + 1, [start, start + w.payload.length]);
-    run.forward.send(d);
-  };
-  const transmitAck = (d: Uint8Array) => {
-    const w = readWire(d);
-    if (typeof w === 'string' || w.ack === undefined) label = typeof w === 'string' ? 'not a valid segment' : 'a segment without the ACK flag';
-    else label = `ACK ${(lastAckSeen = unwrapRef(w.ack, isn, lastAckSeen))}`;
-    run.backward.send(d);
-  };
-
-  run.describeEnds = () => {
-    const s = sender?.stats;
-    const r = receiver?.stats;
-    return [
-      s ? `Your sender: ${s.segmentsSent} segments sent, ${s.retransmissions} retransmissions, ${s.timeouts} timeouts, ${s.damaged} damaged ACKs dropped; at the end RTO ${sender?.estimator?.rto} ms, SRTT ${sender?.estimator?.srtt}, RTTVAR ${sender?.estimator?.rttvar}.` : '',
-      r ? `Your receiver: ${r.delivered} bytes delivered, ${r.acksSent} ACKs sent, ${r.damaged} damaged segments dropped.` : '',
-      `Channels: ${run.forward.summary()}; ${run.backward.summary()}.`,
-    ].filter(Boolean).join('\n');
-  };
-
-  try {
-    sender = new Sender({ clock: senderClock, isn, mss, windowBytes, rto, transmit: transmitData });
-    receiver = new Receiver({
-      isn, windowBytes, transmit: transmitAck,
-      deliver: (b) => {
-        run.deliveries.push({ at: clock.now(), offset: total, length: b.length });
-        chunks.push(Uint8Array.from(b));
-        total += b.length;
-      },
-    });
-    const s = sender;
-    setup.writes.forEach((piece, i) => {
-      const go = () => {
-        cause = `inside write() at ${clock.now()} ms`;
-        s.write(data.slice(piece.from, piece.to));
-        if (i === setup.writes.length - 1) s.end();
-      };
-      if (piece.at === 0) go();
-      else clock.setTimeout(go, piece.at);
-    });
-    for (let steps = 0; ; steps++) {
-      if (sender.done && receiver.finished) {
-        run.finishedAt = clock.now();
-        break;
-      }
-      const next = clock.nextAt();
-      if (next === undefined) {
-        run.problem = `at ${clock.now()} ms nothing more could happen: no datagram in flight and no timer waiting, yet ${sender.done ? '' : 'the sender is not done'}${!sender.done && !receiver.finished ? ' and ' : ''}${receiver.finished ? '' : 'the receiver has not finished'}. A sender with unacknowledged data must always have its retransmission timer running`;
-        break;
-      }
-      if (next > setup.limitMs || steps >= MAX_SIM_STEPS) {
-        run.problem = `the transfer had not finished after ${clock.now()} simulated ms (${steps} clock steps); ${total} of ${data.length} bytes delivered`;
-        break;
-      }
-      clock.advance(next - clock.now());
-    }
-    // Let copies still in flight arrive: duplicates must not be delivered again.
-    if (run.finishedAt !== undefined) clock.advance(1_000);
-  } catch (err) {
-    run.problem = `your code threw at ${clock.now()} simulated ms: ${thrown(err)}`;
-  }
-  run.forward.close();
-  run.backward.close();
-  run.delivered = Buffer.concat(chunks);
-  return run;
-}
-
-/** The settings of a run, in one line. */
-function describeSetup(s: SimSetup): string {
-  const imp = Object.entries(s.impair).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join('-') : v}`).join(', ');
-  return `${s.data.length} bytes written in ${s.writes.length} piece(s) (${s.writes.map((w) => `at ${w.at} ms: ${w.to - w.from}`).join('; ')}), ISN ${hex32(s.isn)}, mss ${s.mss}, windowBytes ${s.windowBytes}, rto ${JSON.stringify(s.rto)}; channel both ways: ${imp}`;
-}
-
-/** The channel's record of the data datagrams that carried stream offset `offset`, and of the ACKs around `time`. */
-function storyAround(run: SimRun, offset: number, time: number): string {
-  const carried = (e: ChannelEvent) => {
-    const r = run.ranges.get(e.nth);
-    return !!r && r[0] <= offset && offset < r[1];
-  };
-  return [
-    `What the data channel did with every segment that carried offset ${offset}:`,
-    run.forward.render(carried, 16),
-    `The data segments that reached the receiver in the 100 ms up to ${time} ms:`,
-    run.forward.render((e) => e.arrivals.some((t) => t <= time && t >= time - 100), 12),
-    `The ACKs sent in the 200 ms up to ${time} ms:`,
-    run.backward.render((e) => e.at <= time && e.at >= time - 200, 12),
-  ].join('\n');
-}
-
-/** The bytes check of a run: '' when every byte arrived once, in order. */
-function wrongBytes(run: SimRun): string {
-  const diff = firstDifference(run.setup.data, run.delivered);
-  if (!diff) return '';
-  const off = Math.min(run.setup.data.length, run.delivered.length);
-  const m = /offset (\d+)/.exec(diff);
-  const at = m ? Number(m[1]) : off;
-  const call = run.deliveries.find((d) => d.offset <= at && at < d.offset + d.length);
-  const when = call ? ` It came in a deliver() call at ${call.at} ms with ${call.length} bytes for offsets ${call.offset}..${call.offset + call.length}.` : '';
-  return `${diff}.${when}`;
-}
-
-/** How the lossy runs are set up: 20% loss, reordering, duplication and damage, both ways. */
-const LOSSY: ChannelImpairments = { loss: 0.2, duplicate: 0.1, reorder: 0.1, corrupt: 0.05, delayMs: [10, 30] };
-/** RFC 6298 defaults, except the 1 s floor: Linux's 200 ms suits a 20-60 ms round trip. */
-const SIM_RTO: RtoOptions = { minRto: 200 };
-const SEEDS = 60;
-
-/** A seeded run: random data, size, mss, window, ISN (every other one just below 2^32) and write pattern. */
-function lossySetup(seed: number): SimSetup {
-  const rand = seededRandom(seed);
-  const length = randomInt(rand, 8_000, 32_000);
-  const data = randomBytes(rand, length);
-  const mss = [200, 500, 1000, 1400][randomInt(rand, 0, 3)]!;
-  const windowBytes = mss * randomInt(rand, 4, 16);
-  // Every other seed starts just below 2^32, so its sequence numbers wrap in mid-stream.
-  const isn = seed % 2 ? randomInt(rand, 0, TWO32 - 1) : TWO32 - randomInt(rand, 1, length);
-  const cuts = [...new Set(Array.from({ length: randomInt(rand, 0, 3) }, () => randomInt(rand, 1, length - 1)))].sort((a, b) => a - b);
-  const bounds = [0, ...cuts, length];
-  const times = [0, ...cuts.map(() => randomInt(rand, 1, 3_000)).sort((a, b) => a - b)];
-  const writes = times.map((at, i) => ({ at, from: bounds[i]!, to: bounds[i + 1]! }));
-  return { seed, data, isn, mss, windowBytes, rto: SIM_RTO, impair: LOSSY, writes, limitMs: 6 * 3_600_000 };
-}
-
-/** The 60 lossy runs, simulated once and shared by the tests that check them from different sides. */
-let lossyRuns: SimRun[] | undefined;
-function lossy(): SimRun[] {
-  const base = testSeed();
-  lossyRuns ??= Array.from({ length: SEEDS }, (_, i) => runSim(lossySetup((base + i) >>> 0)));
-  return lossyRuns;
-}
-
-/** Fail with the first run that has `problem`, telling its seed and how to replay it. */
-function firstFailing(runs: SimRun[], problem: (r: SimRun) => string | undefined, expected: string, heading: string, story: (r: SimRun) => string = () => ''): void {
-  for (const run of runs) {
-    const p = run.problem ?? problem(run);
-    if (!p) continue;
-    fail({
-      did: `seed ${run.setup.seed}: ${p}`,
-      expected,
-      lesson: lesson(run.problem ? 'The exercise' : heading),
-      extra: [
-        replayHint(run.setup.seed),
-        `The run: ${describeSetup(run.setup)}`,
-        run.describeEnds(),
-        run.problem ? '' : story(run),
-        `(${runs.indexOf(run)} of ${runs.length} seeds passed before this one.)`,
-      ].filter(Boolean).join('\n'),
-    });
-  }
-}
-
-/** Two estimator readings agree (to rounding: an equivalent formula may round differently in the last bit). */
-const close = (a: number | undefined, b: number | undefined) =>
-  a === b || (typeof a === 'number' && typeof b === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)));
-
-/** Check an estimator step by step against the RFC's numbers; all the rows are tried and every wrong one is listed. */
-function estimatorTable(rows: { step: string; run: () => void; want: { srtt?: number; rttvar?: number; rto: number } }[], read: () => RtoEstimator, heading: string, expected: string): void {
-  const bad: string[] = [];
-  for (const r of rows) {
-    try {
-      r.run();
-    } catch (err) {
-      bad.push(`  ${r.step}: threw ${thrown(err)}`);
-      break;
-    }
-    const e = read();
-    const ok = close(e.srtt, r.want.srtt) && close(e.rttvar, r.want.rttvar) && close(e.rto, r.want.rto);
-    const show = (x: { srtt?: number; rttvar?: number; rto?: number }) => `SRTT ${x.srtt}, RTTVAR ${x.rttvar}, RTO ${x.rto}`;
-    bad.push(`  ${ok ? 'ok' : 'x '} ${r.step.padEnd(34)} ${ok ? show(e) : `got ${show(e)}; want ${show(r.want)}`}`);
-  }
-  check(bad.every((b) => b.startsWith('  ok')), () => ({ did: `your estimator, step by step:\n${bad.join('\n')}`, expected, lesson: lesson(heading) }));
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tests
-// ---------------------------------------------------------------------------------------------
+import { estimatorTable, lesson } from './harness.ts';
+import { acks, arrives, deliveredTotal, finishedIs, receiverScript, receiverStatsAre, strayArrives } from './receiver-script.ts';
+import {
+  ackTo, at, closeSender, doneIs, endStream, estimatorIs, inFlight, noAckArrives, senderScript, senderStatsAre, sends, sendsOneOf, timersWaiting, write,
+  writeFromView,
+} from './sender-script.ts';
+import type { SimSetup } from './sim.ts';
+import { SEEDS, SIM_RTO, checkRun, describeSetup, forEachLossyRun, randomStream, runSim, storyAround, wrongBytes } from './sim.ts';
+import { HEADER, TWO32, firstDifference, none, stream, wire, wrapRef } from './wire.ts';
 
 describe('the wire format: checksums and sequence numbers that wrap', () => {
   const FIELDS: [number, number, string][] = [[0, 4, 'Checksum'], [4, 8, 'Sequence Number'], [8, 12, 'Acknowledgment Number'], [12, 13, 'Flags']];
   const fieldAt = (i: number) => FIELDS.find(([s, e]) => i >= s && i < e)?.[2] ?? `payload (byte ${i - HEADER})`;
+  const u32 = fc.integer({ min: 0, max: TWO32 - 1 });
+  /** Random segments: ack and fin present or not, up to 40 payload bytes. */
+  const segments = fc.record({ seq: u32, ack: u32, fin: fc.boolean(), payload: fc.uint8Array({ maxLength: 40 }) }, { requiredKeys: ['seq', 'payload'] });
+  const showSegment = (seg: { seq: number; ack?: number; fin?: boolean; payload: Uint8Array }) =>
+    `seq ${hexNumber(seg.seq)}, ack ${seg.ack === undefined ? 'none (no ACK flag)' : hexNumber(seg.ack)}, fin ${seg.fin}, payload ${hexBytes(seg.payload)}`;
+
+  /** decodeSegment must refuse `damaged`, whose byte `i` was flipped, with ERR_SEGMENT_CHECKSUM. */
+  const refusesDamage = (damaged: Uint8Array, i: number) => {
+    let error: unknown;
+    let got: unknown;
+    try {
+      got = decodeSegment(damaged);
+    } catch (err) {
+      error = err;
+    }
+    check(error instanceof SegmentError && error.code === 'ERR_SEGMENT_CHECKSUM', () => ({
+      did: error ? `with byte ${i} (${fieldAt(i)}) damaged, decodeSegment threw ${thrown(error)}` : `with byte ${i} (${fieldAt(i)}) damaged, decodeSegment returned ${JSON.stringify(got, (_, v) => (v instanceof Uint8Array ? `${v.length} bytes` : v))}`,
+      expected: 'a SegmentError with code ERR_SEGMENT_CHECKSUM: the CRC-32 of bytes 4..end no longer matches the checksum field, wherever the damage is (the checksum field itself included)',
+      lesson: lesson('Checksums: throwing damage away'),
+      extra: hexdump(damaged, '    ', 64),
+    }));
+  };
 
   it('encodes a segment as the lesson draws it: checksum, sequence number, ACK number, flags, payload', () => {
     const cases = [
@@ -790,7 +73,7 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
       let i = 0;
       while (i < want.length && got[i] === want[i]) i++;
       check(got instanceof Uint8Array && got.length === want.length && i === want.length, () => ({
-        did: `encodeSegment(${name}: seq ${hex32(seg.seq)}${'ack' in seg ? `, ack ${hex32(seg.ack!)}` : ''}${'fin' in seg ? ', fin' : ''}, ${seg.payload.length} payload bytes) gave ${got?.length} bytes, first different at byte ${i} (${fieldAt(i)})`,
+        did: `encodeSegment(${name}: seq ${hexNumber(seg.seq)}${'ack' in seg ? `, ack ${hexNumber(seg.ack!)}` : ''}${'fin' in seg ? ', fin' : ''}, ${seg.payload.length} payload bytes) gave ${got?.length} bytes, first different at byte ${i} (${fieldAt(i)})`,
         expected: `${want.length} bytes: checksum (4 bytes, CRC-32 of everything after it), seq (4), ack (4, zero unless the ACK flag is set), flags (1: 0x01 ACK, 0x02 FIN), then the payload; numbers big-endian\nExpected:\n${hexdump(want, '    ', 48)}\nYours:\n${got instanceof Uint8Array ? hexdump(got, '    ', 48) : String(got)}`,
         lesson: lesson('The wire format'),
       }));
@@ -798,44 +81,31 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
   });
 
   it('decodes what it encodes, and refuses every single damaged byte with ERR_SEGMENT_CHECKSUM', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed);
-    for (let n = 0; n < 20; n++) {
-      const seg = {
-        seq: randomInt(rand, 0, TWO32 - 1),
-        ...(n % 2 ? { ack: randomInt(rand, 0, TWO32 - 1) } : {}),
-        ...(n % 3 === 0 ? { fin: true } : {}),
-        payload: randomBytes(rand, randomInt(rand, 0, 40)),
-      };
+    forAllSync(segments, (seg) => {
       for (const [how, bytes] of [['the suite', wire(seg)], ['your encodeSegment', encodeSegment(seg)]] as const) {
         const got = decodeSegment(bytes);
         const same = got.seq === seg.seq && got.ack === seg.ack && !!got.fin === !!seg.fin && firstDifference(seg.payload, got.payload) === '';
         check(same, () => ({
-          did: `decodeSegment of a segment encoded by ${how} gave seq ${hex32(got.seq)}, ack ${got.ack === undefined ? 'undefined' : hex32(got.ack)}, fin ${got.fin}, ${got.payload?.length} payload bytes`,
-          expected: `seq ${hex32(seg.seq)}, ack ${seg.ack === undefined ? 'undefined (no ACK flag)' : hex32(seg.ack)}, fin ${!!seg.fin}, ${seg.payload.length} payload bytes, equal to those sent`,
+          did: `decodeSegment of a segment encoded by ${how} gave seq ${hexNumber(got.seq)}, ack ${got.ack === undefined ? 'undefined' : hexNumber(got.ack)}, fin ${got.fin}, ${got.payload?.length} payload bytes`,
+          expected: `seq ${hexNumber(seg.seq)}, ack ${seg.ack === undefined ? 'undefined (no ACK flag)' : hexNumber(seg.ack)}, fin ${!!seg.fin}, ${seg.payload.length} payload bytes, equal to those sent`,
           lesson: lesson('The wire format'),
-          extra: `${replayHint(seed)}\n${hexdump(bytes, '    ', 64)}`,
+          extra: hexdump(bytes, '    ', 64),
         }));
       }
-    }
+    }, { numRuns: 30, show: showSegment });
+    // Every byte of one segment, each damaged on its own; then random damage to random segments.
     const original = wire({ seq: 0x01020304, ack: 0x0a0b0c0d, payload: stream(24) });
     for (let i = 0; i < original.length; i++) {
       const damaged = original.slice();
-      damaged[i] ^= 1 + randomInt(rand, 0, 254);
-      let error: unknown;
-      let got: unknown;
-      try {
-        got = decodeSegment(damaged);
-      } catch (err) {
-        error = err;
-      }
-      check(error instanceof SegmentError && error.code === 'ERR_SEGMENT_CHECKSUM', () => ({
-        did: error ? `with byte ${i} (${fieldAt(i)}) damaged, decodeSegment threw ${thrown(error)}` : `with byte ${i} (${fieldAt(i)}) damaged, decodeSegment returned ${JSON.stringify(got, (_, v) => (v instanceof Uint8Array ? `${v.length} bytes` : v))}`,
-        expected: 'a SegmentError with code ERR_SEGMENT_CHECKSUM: the CRC-32 of bytes 4..end no longer matches the checksum field, wherever the damage is (the checksum field itself included)',
-        lesson: lesson('Checksums: throwing damage away'),
-        extra: replayHint(seed),
-      }));
+      damaged[i] ^= 1 + ((i * 37) % 255);
+      refusesDamage(damaged, i);
     }
+    const damages = fc.record({ seg: segments, at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) });
+    forAllSync(damages, ({ seg, at, xor }) => {
+      const damaged = wire(seg);
+      damaged[at % damaged.length] ^= xor;
+      refusesDamage(damaged, at % damaged.length);
+    }, { numRuns: 30, show: ({ seg, at, xor }) => `${showSegment(seg)}; byte ${at % (HEADER + seg.payload.length)} XORed with ${hexNumber(xor, 2)}` });
   });
 
   it('refuses a datagram shorter than the 13-byte header with ERR_SEGMENT_TRUNCATED', () => {
@@ -879,8 +149,8 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
         check(same, () => ({
           did: error
             ? `decodeSegment(${name}, handed over as a view at byte offset ${at} of a larger buffer) threw ${thrown(error)}`
-            : `decodeSegment(${name}, as a view at byte offset ${at}) gave seq ${hex32(got!.seq)}, ack ${got!.ack === undefined ? 'undefined' : hex32(got!.ack)}, fin ${got!.fin}, payload ${got!.payload?.length} bytes${got!.payload instanceof Uint8Array ? ` (${firstDifference(seg.payload, got!.payload) || 'equal'})` : ''}`,
-          expected: `seq ${hex32(seg.seq)}, ack ${seg.ack === undefined ? 'undefined (no ACK flag)' : hex32(seg.ack)}, fin ${!!seg.fin}, ${seg.payload.length} payload bytes. A Uint8Array may be a window into a larger ArrayBuffer: read it through its byteOffset and byteLength (new DataView(d.buffer, d.byteOffset, d.byteLength)), never from d.buffer's start`,
+            : `decodeSegment(${name}, as a view at byte offset ${at}) gave seq ${hexNumber(got!.seq)}, ack ${got!.ack === undefined ? 'undefined' : hexNumber(got!.ack)}, fin ${got!.fin}, payload ${got!.payload?.length} bytes${got!.payload instanceof Uint8Array ? ` (${firstDifference(seg.payload, got!.payload) || 'equal'})` : ''}`,
+          expected: `seq ${hexNumber(seg.seq)}, ack ${seg.ack === undefined ? 'undefined (no ACK flag)' : hexNumber(seg.ack)}, fin ${!!seg.fin}, ${seg.payload.length} payload bytes. A Uint8Array may be a window into a larger ArrayBuffer: read it through its byteOffset and byteLength (new DataView(d.buffer, d.byteOffset, d.byteLength)), never from d.buffer's start`,
           lesson: lesson('The wire format'),
           extra: hexdump(big, '    ', 64),
         }));
@@ -920,7 +190,7 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
           continue;
         }
         const ok = got.seq === seg.seq && got.ack === seg.ack && (got.fin === true) === (seg.fin === true) && got.payload instanceof Uint8Array && firstDifference(seg.payload, got.payload) === '';
-        if (!ok) bad.push(`  ${name}, encoded by ${how}: got seq ${hex32(got.seq)}, ack ${got.ack}, fin ${got.fin}, ${got.payload?.length} payload bytes`);
+        if (!ok) bad.push(`  ${name}, encoded by ${how}: got seq ${hexNumber(got.seq)}, ack ${got.ack}, fin ${got.fin}, ${got.payload?.length} payload bytes`);
       }
     }
     check(bad.length === 0, () => ({
@@ -931,8 +201,6 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
   });
 
   it('wraps stream offsets into 32-bit sequence numbers and unwraps them nearest a checkpoint', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed);
     const rows: [string, () => number, number][] = [
       ['wrap(0, 0xFFFFFFF0)', () => wrap(0, 0xfffffff0), 0xfffffff0],
       ['wrap(16, 0xFFFFFFF0)', () => wrap(16, 0xfffffff0), 0],
@@ -945,12 +213,6 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
       ['unwrap(0xFFFFFFFF, 0, 0)', () => unwrap(0xffffffff, 0, 0), TWO32 - 1],
       ['unwrap(7, 7, 3 * 2^32 + 100)', () => unwrap(7, 7, 3 * TWO32 + 100), 3 * TWO32],
     ];
-    for (let n = 0; n < 30; n++) {
-      const isn = randomInt(rand, 0, TWO32 - 1);
-      const checkpoint = randomInt(rand, 0, 2 ** 40);
-      const offset = Math.max(0, checkpoint + randomInt(rand, -(2 ** 31) + 1, 2 ** 31 - 1));
-      rows.push([`unwrap(wrap(${offset}, ${hex32(isn)}), ${hex32(isn)}, ${checkpoint})`, () => unwrap(wrap(offset, isn), isn, checkpoint), offset]);
-    }
     const bad: string[] = [];
     for (const [expr, run, want] of rows) {
       let got: unknown;
@@ -959,14 +221,26 @@ describe('the wire format: checksums and sequence numbers that wrap', () => {
       } catch (err) {
         got = `threw ${thrown(err)}`;
       }
-      if (got !== want) bad.push(`  ${expr} = ${typeof got === 'number' ? `${got} (${got >= 0 && got < TWO32 ? hex32(got) : 'not a 32-bit number'})` : got}; want ${want}`);
+      if (got !== want) bad.push(`  ${expr} = ${typeof got === 'number' ? `${got} (${got >= 0 && got < TWO32 ? hexNumber(got) : 'not a 32-bit number'})` : got}; want ${want}`);
     }
+    const expected = 'wrap(offset, isn) = (isn + offset) mod 2^32; unwrap(seq, isn, checkpoint) = the offset >= 0 that wraps to seq and is nearest the checkpoint';
     check(bad.length === 0, () => ({
       did: `${bad.length} of ${rows.length} cases are wrong:\n${bad.slice(0, 12).join('\n')}`,
-      expected: 'wrap(offset, isn) = (isn + offset) mod 2^32; unwrap(seq, isn, checkpoint) = the offset >= 0 that wraps to seq and is nearest the checkpoint',
+      expected,
       lesson: lesson('Sequence numbers that wrap'),
-      extra: replayHint(seed),
     }));
+    // Any offset within 2^31 - 1 of the checkpoint comes back from its sequence number.
+    const cases = fc.record({ isn: u32, checkpoint: fc.integer({ min: 0, max: 2 ** 40 }), distance: fc.integer({ min: -(2 ** 31) + 1, max: 2 ** 31 - 1 }) });
+    forAllSync(cases, ({ isn, checkpoint, distance }) => {
+      const offset = Math.max(0, checkpoint + distance);
+      const seq = wrap(offset, isn);
+      const back = unwrap(seq, isn, checkpoint);
+      check(seq === wrapRef(offset, isn) && back === offset, () => ({
+        did: `wrap(${offset}, ${hexNumber(isn)}) = ${seq}${seq === wrapRef(offset, isn) ? '' : ` (want ${hexNumber(wrapRef(offset, isn))})`}, and unwrap(that, ${hexNumber(isn)}, ${checkpoint}) = ${back}; want ${offset}`,
+        expected,
+        lesson: lesson('Sequence numbers that wrap'),
+      }));
+    }, { numRuns: 30, show: ({ isn, checkpoint, distance }) => `offset ${Math.max(0, checkpoint + distance)}, ISN ${hexNumber(isn)}, checkpoint ${checkpoint}` });
   });
 });
 
@@ -1204,9 +478,8 @@ describe('the sender: a sliding window', () => {
       sends('FIN@300'),
       inFlight(201),
     ]);
-    // And on every datagram of the 60 lossy runs: outstanding = highest sent - highest ACK given, never above the window.
-    firstFailing(
-      lossy(),
+    // And on every datagram of the lossy runs: outstanding = highest sent - highest ACK given, never above the window.
+    forEachLossyRun(
       (r) => r.windowViolation,
       'at every moment, (offset after the last sequence number sent) - (highest ACK received) <= windowBytes: the window counts bytes (and the FIN), not segments',
       'Sliding windows',
@@ -1214,23 +487,21 @@ describe('the sender: a sliding window', () => {
   });
 
   it('keeps the pipe full: without loss, N bytes take about N/W round trips', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed);
-    const data = randomBytes(rand, 64_000);
-    const setup: SimSetup = {
-      seed, data, isn: randomInt(rand, 0, TWO32 - 1), mss: 1_000, windowBytes: 8_000, rto: {}, impair: { delayMs: 10 },
-      writes: [{ at: 0, from: 0, to: data.length }], limitMs: 60_000,
-    };
-    const run = runSim(setup);
-    const rtt = 20;
-    const bound = (Math.ceil(data.length / setup.windowBytes) + 2) * rtt;
-    firstFailing([run], (r) => wrongBytes(r) || r.windowViolation || r.earlyRetransmission, 'every byte delivered, in order, with no loss on the channel', 'Sliding windows');
-    check(run.finishedAt !== undefined && run.finishedAt <= bound, () => ({
-      did: `the transfer of ${data.length} bytes took ${run.finishedAt} simulated ms; at most ${run.maxInFlight} bytes were ever outstanding`,
-      expected: `at most ${bound} ms: with a round trip of ${rtt} ms and a window of ${setup.windowBytes} bytes, a full window goes out every round trip, so ${data.length} bytes need about ${Math.ceil(data.length / setup.windowBytes)} round trips (stop-and-wait would need ${data.length / setup.mss}: ${(data.length / setup.mss) * rtt} ms)`,
-      lesson: lesson('Stop-and-wait'),
-      extra: `${replayHint(seed)}\n${run.describeEnds()}`,
+    const [length, mss, windowBytes, rtt] = [64_000, 1_000, 8_000, 20];
+    const bound = (Math.ceil(length / windowBytes) + 2) * rtt;
+    const setups = fc.record({ isn: fc.integer({ min: 0, max: TWO32 - 1 }), seed: fc.nat() }).map(({ isn, seed }): SimSetup => ({
+      seed, data: randomStream(seed, length), isn, mss, windowBytes, rto: {}, impair: { delayMs: rtt / 2 }, writes: [{ at: 0, from: 0, to: length }], limitMs: 60_000,
     }));
+    forAllSync(setups, (setup) => {
+      const run = runSim(setup);
+      checkRun(run, (r) => wrongBytes(r) || r.windowViolation || r.earlyRetransmission, 'every byte delivered, in order, with no loss on the channel', 'Sliding windows');
+      check(run.finishedAt !== undefined && run.finishedAt <= bound, () => ({
+        did: `the transfer of ${length} bytes took ${run.finishedAt} simulated ms; at most ${run.maxInFlight} bytes were ever outstanding`,
+        expected: `at most ${bound} ms: with a round trip of ${rtt} ms and a window of ${windowBytes} bytes, a full window goes out every round trip, so ${length} bytes need about ${Math.ceil(length / windowBytes)} round trips (stop-and-wait would need ${length / mss}: ${(length / mss) * rtt} ms)`,
+        lesson: lesson('Stop-and-wait'),
+        extra: run.describeEnds(),
+      }));
+    }, { numRuns: 5, show: describeSetup });
   });
 
   it('slides the window on a cumulative ACK, and ignores old, duplicate, impossible and damaged ACKs', () => {
@@ -1595,8 +866,7 @@ describe('the retransmission timer (RFC 6298)', () => {
       ackTo(100),
       sends(),
     ]);
-    firstFailing(
-      lossy(),
+    forEachLossyRun(
       (r) => r.earlyRetransmission,
       'every resent segment is sent from the retransmission timer, when it expires; receiving an ACK or a write() never resends anything',
       'Timer discipline',
@@ -1675,8 +945,7 @@ describe('the retransmission timer (RFC 6298)', () => {
 
 describe('delivery over a lossy channel (simulated, many seeds)', () => {
   it(`every byte arrives once, in order, under 20% loss, reordering, duplication and corruption, for ${SEEDS} seeds`, () => {
-    firstFailing(
-      lossy(),
+    forEachLossyRun(
       (r) => r.badDatagram ?? (wrongBytes(r) || undefined),
       'every byte of the stream delivered exactly once, in order, and the sender done (its FIN acknowledged)',
       'A channel that misbehaves on purpose',
@@ -1691,8 +960,7 @@ describe('delivery over a lossy channel (simulated, many seeds)', () => {
 
   it('finishes within a bounded number of simulated ticks under 20% loss', () => {
     const BOUND_MS = 30 * 60_000;
-    firstFailing(
-      lossy(),
+    forEachLossyRun(
       (r) => (r.finishedAt !== undefined && r.finishedAt > BOUND_MS ? `the transfer took ${(r.finishedAt / 1000).toFixed(1)} simulated seconds` : undefined),
       `done within ${BOUND_MS / 60_000} simulated minutes (a tick is 1 ms). A correct sender needs seconds here, rarely a few minutes; far longer means the backoff is never reset, or segments wait for something other than the window and the timer`,
       'Backing off',
@@ -1700,14 +968,14 @@ describe('delivery over a lossy channel (simulated, many seeds)', () => {
   });
 
   it('carries a stream across the point where its sequence numbers wrap to 0', () => {
-    const seed = testSeed();
-    const rand = seededRandom(seed);
-    const data = randomBytes(rand, 20_000);
-    const run = runSim({
-      seed, data, isn: TWO32 - 3_000, mss: 500, windowBytes: 4_000, rto: SIM_RTO,
-      impair: { loss: 0.1, reorder: 0.1, delayMs: [10, 30] }, writes: [{ at: 0, from: 0, to: data.length }], limitMs: 3_600_000,
-    });
-    firstFailing([run], (r) => r.badDatagram ?? (wrongBytes(r) || undefined), 'every byte delivered once, in order: offset 3000 is sequence number 0, and the stream goes on', 'Sequence numbers that wrap', (r) => storyAround(r, 3_000, r.deliveries.at(-1)?.at ?? 0));
+    const setups = fc.nat().map((seed): SimSetup => ({
+      seed, data: randomStream(seed, 20_000), isn: TWO32 - 3_000, mss: 500, windowBytes: 4_000, rto: SIM_RTO,
+      impair: { loss: 0.1, reorder: 0.1, delayMs: [10, 30] }, writes: [{ at: 0, from: 0, to: 20_000 }], limitMs: 3_600_000,
+    }));
+    forAllSync(setups, (setup) => {
+      const run = runSim(setup);
+      checkRun(run, (r) => r.badDatagram ?? (wrongBytes(r) || undefined), 'every byte delivered once, in order: offset 3000 is sequence number 0, and the stream goes on', 'Sequence numbers that wrap', (r) => storyAround(r, 3_000, r.deliveries.at(-1)?.at ?? 0));
+    }, { numRuns: 5, show: describeSetup });
   });
 });
 

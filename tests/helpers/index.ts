@@ -4,6 +4,7 @@ export * from './cleanup.ts';
 export * from './clock.ts';
 export * from './deadline.ts';
 export * from './format.ts';
+export * from './impairment.ts';
 export * from './impl.ts';
 export * from './lesson.ts';
 export * from './net.ts';

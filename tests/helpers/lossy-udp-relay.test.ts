@@ -1,10 +1,17 @@
-/** The lossy UDP relay's own tests: deterministic for a seed, exact scripted rules, bounded, closes cleanly. */
+/**
+ * The lossy UDP relay's own tests: deterministic for a seed, exact scripted rules, bounded, closes
+ * cleanly, and making the same decisions as SimChannel (one impairment model, impairment.ts).
+ */
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { track } from './cleanup.ts';
+import { FakeClock } from './clock.ts';
 import { within } from './deadline.ts';
-import type { LossyUdpRelayOptions, RelayEvent } from './lossy-udp-relay.ts';
-import { LossyUdpRelay, planFates, startLossyUdpRelay } from './lossy-udp-relay.ts';
+import type { DatagramRecord, Impairments } from './impairment.ts';
+import { planFates } from './impairment.ts';
+import type { LossyUdpRelayOptions, RelayEvent, RelayRule } from './lossy-udp-relay.ts';
+import { LossyUdpRelay, startLossyUdpRelay } from './lossy-udp-relay.ts';
+import { SimChannel } from './sim-channel.ts';
 
 /** A bound UDP socket on loopback that collects what it receives (and echoes it when `echo`). */
 async function endpoint(echo = false) {
@@ -36,6 +43,16 @@ async function sendNumbered(client: dgram.Socket, port: number, n: number, gapMs
 const decisions = (events: readonly RelayEvent[], dir: RelayEvent['direction']) =>
   events.filter((e) => e.direction === dir && e.nth > 0 && e.action !== 'release').map((e) => `${e.nth}:${e.action}${e.copies > 1 ? 'x2' : ''}${e.corrupted ? '!' : ''}`);
 
+/** Wait until the relay has seen `n` datagrams toServer and nothing waits any more. */
+const settled = (relay: LossyUdpRelay, n: number) =>
+  within(
+    (async () => {
+      while (relay.stats.toServer.seen < n || relay.queued > 0) await new Promise((r) => setTimeout(r, 5));
+    })(),
+    2_000,
+    `the relay forwarding ${n} datagrams`,
+  );
+
 /** Run 60 datagrams one way through a relay with every impairment on, and report what it did. */
 async function oneWayRun(seed: number) {
   const sink = await endpoint();
@@ -47,13 +64,7 @@ async function oneWayRun(seed: number) {
   };
   const relay = await startLossyUdpRelay(options);
   await sendNumbered(client.socket, relay.port, 60);
-  await within(
-    (async () => {
-      while (relay.stats.toServer.seen < 60 || relay.queued > 0) await new Promise((r) => setTimeout(r, 5));
-    })(),
-    2_000,
-    'the relay forwarding 60 datagrams',
-  );
+  await settled(relay, 60);
   await sink.received(relay.stats.toServer.forwarded);
   await relay.close();
   return { relay, received: sink.got.map((b) => b.toString('latin1')).sort() };
@@ -73,7 +84,8 @@ describe('lossy UDP relay', () => {
 
   it('drops exactly the datagrams planFates predicts, and counts them', async () => {
     const seed = 4242;
-    const plan = planFates(seed, 'toServer', { loss: 0.3 }, 200);
+    const sizes = Array.from({ length: 200 }, (_, i) => `d${i + 1}`.length);
+    const plan = planFates({ seed, direction: 'toServer', impair: { loss: 0.3 } }, sizes);
     const planned = plan.filter((f) => f.drop).length;
     expect(planned).toBeGreaterThan(30); // 200 x 0.3 = 60 expected; a sanity bound on the PRNG
     expect(planned).toBeLessThan(90);
@@ -167,5 +179,50 @@ describe('lossy UDP relay', () => {
     await relay.close();
     expect(sink.got).toEqual([]);
     expect(() => new LossyUdpRelay({ server: { port: 1 }, impair: { loss: 1.5 } })).toThrow(RangeError);
+  });
+
+  it('makes the same decisions as SimChannel, and as planFates, for the same options and seed', async () => {
+    const seed = 2024;
+    const impair: Impairments = { loss: 0.2, duplicate: 0.2, reorder: 0.15, corrupt: 0.2, delayMs: [0, 4] };
+    const script: RelayRule[] = [
+      { direction: 'toServer', nth: 3, action: 'drop' },
+      { direction: 'toServer', nth: 5, action: 'corrupt', offset: 0, xor: 0x20 },
+      { direction: 'toServer', nth: 7, action: 'duplicate', copies: 3 },
+      { direction: 'toServer', nth: 9, action: 'hold' },
+      { direction: 'toClient', nth: 4, action: 'drop' }, // another direction: ignored by both
+    ];
+    const n = 60;
+    const sizes = Array.from({ length: n }, (_, i) => `d${i + 1}`.length);
+    const fates = (records: readonly DatagramRecord[]) => records.map((r) => ({ nth: r.nth, size: r.size, ...r.fate }));
+    const arrivedSorted = (got: Uint8Array[]) => got.map((b) => Buffer.from(b).toString('latin1')).sort();
+
+    // In memory, on a fake clock: the channel named after the relay's direction.
+    const clock = new FakeClock();
+    const simGot: Uint8Array[] = [];
+    const sim = new SimChannel({ clock, seed, name: 'toServer', impair, script, holdMs: 50, deliver: (d) => simGot.push(d) });
+    for (let i = 1; i <= n; i++) sim.send(Buffer.from(`d${i}`));
+    clock.runAll();
+
+    // Over real UDP, through the relay.
+    const sink = await endpoint();
+    const client = await endpoint();
+    const relay = await startLossyUdpRelay({ server: { port: sink.port }, seed, toServer: impair, script, holdMs: 50 });
+    await sendNumbered(client.socket, relay.port, n);
+    await settled(relay, n);
+    await sink.received(relay.stats.toServer.forwarded);
+
+    const decided = fates(sim.records);
+    expect(decided.map((f) => f.size)).toEqual(sizes);
+    expect(fates(relay.records('toServer'))).toEqual(decided);
+    expect(decided).toEqual(planFates({ seed, direction: 'toServer', impair, script }, sizes).map((f, i) => ({ nth: i + 1, size: sizes[i], ...f })));
+    // Every kind of decision happened, randomly and by script.
+    for (const kind of [(f: (typeof decided)[0]) => f.drop, (f: (typeof decided)[0]) => f.hold, (f: (typeof decided)[0]) => f.corrupt !== null, (f: (typeof decided)[0]) => f.delays.length > 1]) {
+      expect(decided.filter((f) => !f.scripted && kind(f)).length).toBeGreaterThan(0);
+      expect(decided.filter((f) => f.scripted && kind(f)).length).toBe(1);
+    }
+    // The same counts, and the same bytes delivered (in whatever order the timing gave).
+    expect(relay.stats.toServer).toEqual(sim.stats);
+    expect(arrivedSorted(sink.got)).toEqual(arrivedSorted(simGot));
+    expect(relay.stats.toClient.seen).toBe(0);
   });
 });
