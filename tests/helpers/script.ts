@@ -4,6 +4,7 @@
  * went wrong, why a correct implementation behaves otherwise, and the state of the learner's object.
  * Everything the code under test sends must be claimed by an expectation before the next action.
  */
+import { thrown } from './format.ts';
 import { fail } from './lesson.ts';
 
 /** What a script runs against: the learner's object(s) plus whatever the steps need (a clock, ...). */
@@ -61,12 +62,6 @@ export interface ScriptOptions {
   unexpectedSendWhy?: string;
 }
 
-/** A short description of an error that code under test threw: "Name [code]: message". */
-export function describeThrown(err: unknown): string {
-  const code = (err as { code?: unknown })?.code;
-  return err instanceof Error ? `${err.name}${code ? ` [${String(code)}]` : ''}: ${err.message}` : String(err);
-}
-
 /** Run `steps` in order against `world`; the first problem fails the test with the script so far. */
 export function runScript<W extends ScriptWorld>(world: W, steps: Step<W>[], o: ScriptOptions): void {
   const lines: string[] = [];
@@ -97,7 +92,7 @@ export function runScript<W extends ScriptWorld>(world: W, steps: Step<W>[], o: 
     try {
       problem = step.exec(world);
     } catch (err) {
-      report(n, step.text, `it threw ${describeThrown(err)}`, undefined, `${step.text.replace(/^(you|test): /, '').replace(/^expect /, '')}, handled without an error`);
+      report(n, step.text, `it threw ${thrown(err)}`, undefined, `${step.text.replace(/^(you|test): /, '').replace(/^expect /, '')}, handled without an error`);
     }
     if (problem) report(n, step.text, problem, step.reason, step.goal);
     lines.push(`    ${String(n).padStart(2)}. ${step.text}${step.kind === 'expectation' ? '   ok' : ''}`);
