@@ -93,10 +93,10 @@ describe('mutation testing reaches Workers and child processes', () => {
 
 describe("the mutation run's vitest config", () => {
   it("includes only the chapter's own suite (a merged config would concatenate include arrays)", async () => {
-    process.env.WORKBOOK_MUTATION_TESTS = 'tests/02-addresses-and-ports.test.ts';
+    process.env.WORKBOOK_MUTATION_TESTS = 'tests/02-addresses-and-ports/addresses-and-ports.test.ts';
     vi.resetModules(); // the config reads the variable when it loads
     const { default: config } = await import('../mutation/vitest.config.ts');
-    expect(config.test!.include).toEqual(['tests/02-addresses-and-ports.test.ts']);
+    expect(config.test!.include).toEqual(['tests/02-addresses-and-ports/addresses-and-ports.test.ts']);
     expect(config.test!.env!.WORKBOOK_IMPL_RESOLVED).toMatch(/solutions/);
   });
 
