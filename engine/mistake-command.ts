@@ -46,6 +46,9 @@ function unsaved(ch: Chapter, name: string): boolean {
   }
 }
 
+// Output piped into `head` ends early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 const [command, ...rest] = process.argv.slice(2);
 const force = rest.includes('--force');
 const args = rest.filter((a) => !a.startsWith('--'));
