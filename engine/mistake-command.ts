@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Chapter } from '../chapters/manifest.ts';
 import { chapterNumber, chapters, findChapter } from '../chapters/manifest.ts';
 import { repoRoot } from './impl.ts';
-import { PatchError, buildVariants, diffAgainstSolution, mistakePaths, variantFiles } from './mistakes.ts';
+import { PatchError, buildVariants, diffAgainstSolution, mistakePaths, salvageVariant, variantFiles } from './mistakes.ts';
 
 const USAGE = `Usage: npm run mistake -- list [chapter] | build [chapter] | edit <chapter> <name> [--force] | save <chapter> <name> | diff <chapter> <name>`;
 
@@ -79,12 +79,34 @@ switch (command) {
     rmSync(abs(editing), { recursive: true, force: true });
     mkdirSync(abs(editing), { recursive: true });
     const known = ch.mistakes.find((m) => m.name === name);
-    if (known) {
-      for (const [rel, text] of variantFiles(ch, known)) {
+    const writeAll = (files: Map<string, string>) => {
+      for (const [rel, text] of files) {
         mkdirSync(path.dirname(path.join(abs(editing), rel)), { recursive: true });
         writeFileSync(path.join(abs(editing), rel), text);
       }
-      console.log(`The variant ${name} is in ${editing}/. Edit it, then: npm run mistake -- save ${chapterNumber(ch)} ${name}`);
+    };
+    const rejectedFile = `${editing}.rejected.patch`;
+    rmSync(abs(rejectedFile), { force: true });
+    if (known) {
+      let stale: PatchError | undefined;
+      try {
+        writeAll(variantFiles(ch, known));
+      } catch (err) {
+        if (!(err instanceof PatchError) || !existsSync(abs(patch))) throw err;
+        stale = err;
+      }
+      if (stale) {
+        // The solution changed under the patch: start from the solution with the hunks that still apply,
+        // and hand over the others to redo by hand.
+        const { files, rejected } = salvageVariant(ch, known);
+        writeAll(files);
+        writeFileSync(abs(rejectedFile), rejected);
+        console.log(`${stale.message.split('. Rebuild it')[0]}.`);
+        console.log(`${editing}/ holds the solution with every hunk that still applies; the others are in ${rejectedFile}.`);
+        console.log(`Make the same mistake again by hand, then: npm run mistake -- save ${chapterNumber(ch)} ${name}`);
+      } else {
+        console.log(`The variant ${name} is in ${editing}/. Edit it, then: npm run mistake -- save ${chapterNumber(ch)} ${name}`);
+      }
     } else {
       cpSync(abs(`solutions/${ch.id}`), abs(editing), { recursive: true });
       console.log(`A new mistake: ${editing}/ holds a copy of solutions/${ch.id}/. Make the one mistake there, then save it,`);

@@ -84,6 +84,32 @@ export function variantFiles(chapter: Chapter, mistake: Mistake): Map<string, st
   return files;
 }
 
+/**
+ * The best that can be made of a patch that no longer applies: the solution's files with every hunk
+ * that still applies on its own, and the hunks that do not, as patch text to redo by hand.
+ */
+export function salvageVariant(chapter: Chapter, mistake: Mistake): { files: Map<string, string>; rejected: string } {
+  const solutionDir = path.join(repoRoot, 'solutions', chapter.id);
+  const patchRel = `tests/mistakes/${chapter.id}/${mistake.name}.patch`;
+  const files = new Map(filesUnder(solutionDir).map((f) => [f, readFileSync(path.join(solutionDir, f), 'utf8')]));
+  const rejected: string[] = [];
+  for (const section of parsePatch(readFileSync(path.join(repoRoot, patchRel), 'utf8'))) {
+    if (section.hunks.length === 0) continue;
+    const target = targetOf(section, patchRel);
+    let text = files.get(target);
+    for (const h of section.hunks) {
+      const applied = text === undefined ? false : applyPatch(text, { ...section, hunks: [h] });
+      if (applied === false) {
+        rejected.push(`--- a/${target}\n+++ b/${target}\n@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n${h.lines.join('\n')}\n`);
+      } else {
+        text = applied;
+      }
+    }
+    if (text !== undefined) files.set(target, text);
+  }
+  return { files, rejected: rejected.join('') };
+}
+
 /** The folder a variant is built into (absolute). */
 export function variantDir(chapter: Chapter, mistake: Mistake): string {
   return path.join(repoRoot, VARIANTS_DIR, chapter.id, mistake.name);

@@ -77,6 +77,29 @@ describe('known mistakes as patches', () => {
       expect(box.exists('tests/mistakes/01-adder/adds-nothing.patch')).toBe(false);
     }, 40_000);
 
+    it('repairs a patch that no longer applies: the solution with the hunks that still apply, and the rest to redo', async () => {
+      const solution = box.read('solutions/01-adder/exercise.ts');
+      const patch = box.read('tests/mistakes/01-adder/off-by-one.patch');
+      box.write('solutions/01-adder/exercise.ts', solution.replace(/return a \* 2;/, 'return a + a;'));
+      try {
+        const edit = await mistake('edit', '01', 'off-by-one', '--force');
+        expect(edit.code, edit.output).toBe(0);
+        expect(edit.stdout).toMatch(/off-by-one.patch no longer applies to solutions\/01-adder\/exercise.ts: hunk @@ -5,5/);
+        expect(edit.stdout).toMatch(/the others are in tests\/.generated\/editing\/01-adder\/off-by-one.rejected.patch/);
+        expect(box.read('tests/.generated/editing/01-adder/off-by-one/exercise.ts')).toContain('return a + a;');
+        expect(box.read('tests/.generated/editing/01-adder/off-by-one.rejected.patch')).toMatch(/^-\s+return a \* 2;$/m);
+        // Redo the mistake on the new code and save: the patch applies again.
+        const file = 'tests/.generated/editing/01-adder/off-by-one/exercise.ts';
+        box.write(file, box.read(file).replace('return a + a;', 'return a > 0 ? a + a + 1 : a + a;'));
+        expect((await mistake('save', '01', 'off-by-one')).code).toBe(0);
+        expect((await mistake('build', '01')).code).toBe(0);
+        expect(box.read('tests/.generated/mistakes/01-adder/off-by-one/exercise.ts')).toContain('a + a + 1');
+      } finally {
+        box.write('solutions/01-adder/exercise.ts', solution);
+        box.write('tests/mistakes/01-adder/off-by-one.patch', patch);
+      }
+    }, 40_000);
+
     it('names an unknown chapter or command', async () => {
       const bad = await mistake('edit', '99', 'x');
       expect(bad.code).toBe(2);
