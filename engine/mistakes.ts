@@ -56,63 +56,78 @@ function hunkLabel(h: StructuredPatch['hunks'][number]): string {
   return `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@, first change: ${first.trim().slice(0, 80)}`;
 }
 
+/** A hunk that does not apply to today's solution (or whose file the solution no longer has). */
+interface RejectedHunk {
+  target: string;
+  hunk: StructuredPatch['hunks'][number];
+  missingFile: boolean;
+}
+
+/**
+ * The solution's files with the patch applied as far as it goes: each file's hunks all at once, or,
+ * when that fails, one by one, keeping every hunk that applies and returning the others.
+ */
+function patchSolution(chapter: Chapter, mistake: Mistake): { files: Map<string, string>; rejected: RejectedHunk[]; patchRel: string } {
+  const solutionDir = path.join(repoRoot, 'solutions', chapter.id);
+  const patchRel = mistakePaths(chapter, mistake).patch;
+  const patchFile = path.join(repoRoot, patchRel);
+  if (!existsSync(patchFile)) throw new PatchError(`${patchRel} is missing (the manifest lists mistake "${mistake.name}")`);
+  const files = new Map(filesUnder(solutionDir).map((f) => [f, readFileSync(path.join(solutionDir, f), 'utf8')]));
+  const sections = parsePatch(readFileSync(patchFile, 'utf8')).filter((s) => s.hunks.length > 0);
+  if (sections.length === 0) throw new PatchError(`${patchRel} holds no hunks`);
+  const rejected: RejectedHunk[] = [];
+  for (const section of sections) {
+    const target = targetOf(section, patchRel);
+    const original = files.get(target);
+    if (original === undefined) {
+      rejected.push(...section.hunks.map((hunk) => ({ target, hunk, missingFile: true })));
+      continue;
+    }
+    const whole = applyPatch(original, section);
+    if (whole !== false) {
+      files.set(target, whole);
+      continue;
+    }
+    let text = original;
+    for (const hunk of section.hunks) {
+      const applied = applyPatch(text, { ...section, hunks: [hunk] });
+      if (applied === false) rejected.push({ target, hunk, missingFile: false });
+      else text = applied;
+    }
+    files.set(target, text);
+  }
+  return { files, rejected, patchRel };
+}
+
 /**
  * The files of one variant: the solution's files with the patch applied. Throws a PatchError that
  * names the patch, the file and the first hunk that does not apply.
  */
 export function variantFiles(chapter: Chapter, mistake: Mistake): Map<string, string> {
-  const solutionDir = path.join(repoRoot, 'solutions', chapter.id);
-  const patchRel = `tests/mistakes/${chapter.id}/${mistake.name}.patch`;
-  const patchFile = path.join(repoRoot, patchRel);
-  if (!existsSync(patchFile)) throw new PatchError(`${patchRel} is missing (the manifest lists mistake "${mistake.name}")`);
-  const files = new Map(filesUnder(solutionDir).map((f) => [f, readFileSync(path.join(solutionDir, f), 'utf8')]));
-  const sections = parsePatch(readFileSync(patchFile, 'utf8'));
-  if (sections.length === 0 || sections.every((s) => s.hunks.length === 0)) throw new PatchError(`${patchRel} holds no hunks`);
-  for (const section of sections) {
-    if (section.hunks.length === 0) continue;
-    const target = targetOf(section, patchRel);
-    const original = files.get(target);
-    if (original === undefined) throw new PatchError(`${patchRel} changes ${target}, which solutions/${chapter.id}/ does not have`);
-    const patched = applyPatch(original, section);
-    if (patched === false) {
-      // Find the first hunk that does not apply on its own, to name it.
-      const bad = section.hunks.find((h) => applyPatch(original, { ...section, hunks: [h] }) === false) ?? section.hunks[0]!;
-      throw new PatchError(`${patchRel} no longer applies to solutions/${chapter.id}/${target}: hunk ${hunkLabel(bad)}. Rebuild it with: npm run mistake -- edit ${chapterNumber(chapter)} ${mistake.name}`);
-    }
-    files.set(target, patched);
+  const { files, rejected, patchRel } = patchSolution(chapter, mistake);
+  const [first] = rejected;
+  if (first?.missingFile) throw new PatchError(`${patchRel} changes ${first.target}, which solutions/${chapter.id}/ does not have`);
+  if (first) {
+    throw new PatchError(
+      `${patchRel} no longer applies to solutions/${chapter.id}/${first.target}: hunk ${hunkLabel(first.hunk)}. Rebuild it with: npm run mistake -- edit ${chapterNumber(chapter)} ${mistake.name}`,
+    );
   }
   return files;
 }
 
 /**
  * The best that can be made of a patch that no longer applies: the solution's files with every hunk
- * that still applies on its own, and the hunks that do not, as patch text to redo by hand.
+ * that still applies, and the hunks that do not, as patch text to redo by hand.
  */
 export function salvageVariant(chapter: Chapter, mistake: Mistake): { files: Map<string, string>; rejected: string } {
-  const solutionDir = path.join(repoRoot, 'solutions', chapter.id);
-  const patchRel = `tests/mistakes/${chapter.id}/${mistake.name}.patch`;
-  const files = new Map(filesUnder(solutionDir).map((f) => [f, readFileSync(path.join(solutionDir, f), 'utf8')]));
-  const rejected: string[] = [];
-  for (const section of parsePatch(readFileSync(path.join(repoRoot, patchRel), 'utf8'))) {
-    if (section.hunks.length === 0) continue;
-    const target = targetOf(section, patchRel);
-    let text = files.get(target);
-    for (const h of section.hunks) {
-      const applied = text === undefined ? false : applyPatch(text, { ...section, hunks: [h] });
-      if (applied === false) {
-        rejected.push(`--- a/${target}\n+++ b/${target}\n@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n${h.lines.join('\n')}\n`);
-      } else {
-        text = applied;
-      }
-    }
-    if (text !== undefined) files.set(target, text);
-  }
-  return { files, rejected: rejected.join('') };
+  const { files, rejected } = patchSolution(chapter, mistake);
+  const text = rejected.map(({ target, hunk: h }) => `--- a/${target}\n+++ b/${target}\n@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@\n${h.lines.join('\n')}\n`);
+  return { files, rejected: text.join('') };
 }
 
 /** The folder a variant is built into (absolute). */
 export function variantDir(chapter: Chapter, mistake: Mistake): string {
-  return path.join(repoRoot, VARIANTS_DIR, chapter.id, mistake.name);
+  return path.join(repoRoot, mistakePaths(chapter, mistake).variant);
 }
 
 /** Build one variant; returns its folder. */

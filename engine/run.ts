@@ -6,7 +6,7 @@ import { repoRoot } from './impl.ts';
 import type { ProjectSpec } from './projects.ts';
 import { projectConfig, vitestOptions } from './projects.ts';
 import { collect } from './results.mjs';
-import type { ModuleResult, RunResult, TestInfo } from './types.ts';
+import type { Hang, ModuleResult, RunResult, TestInfo } from './types.ts';
 
 /** Run the given projects (at most `maxWorkers` test processes at once) and collect every outcome. */
 export async function runPhase(specs: ProjectSpec[], opts: { maxWorkers?: number } = {}): Promise<RunResult> {
@@ -42,6 +42,11 @@ export function modulesOf(run: RunResult, project: string, file?: string): Modul
 /** The tests of one project (and one file), from a run. */
 export function testsOf(run: RunResult, project: string, file?: string): (TestInfo & { file: string })[] {
   return modulesOf(run, project, file).flatMap((m) => m.tests.map((t) => ({ ...t, file: m.file })));
+}
+
+/** The processes the watchdog stopped while running one project's modules (and one file). */
+export function hangsOf(run: RunResult, project: string, file?: string): Hang[] {
+  return modulesOf(run, project, file).flatMap((m) => (m.hang ? [m.hang] : []));
 }
 
 /** Errors that were not a test's: files that failed to load (with the file named), for one project. */

@@ -2,10 +2,9 @@
  * `grade [--impl DIR] [--json FILE] [--junit FILE]`: points per chapter and per test group for one
  * student's tree (the rule: cli/grade/score.ts). Exits 0 even when tests fail: grading is not failing.
  */
-import path from 'node:path';
 import { chapterPaths, chapters, findChapter } from '../../chapters/manifest.ts';
 import { ImplSwitchError, resolveImpl } from '../../engine/impl.ts';
-import { loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
+import { hangsOf, loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
 import { buildVariant, findMistake, PatchError } from '../../engine/mistakes.ts';
 import { CliError } from '../core/errors.ts';
 import { writeAtomic } from '../core/fsutil.ts';
@@ -31,7 +30,7 @@ export async function gradeTree(impl: string): Promise<ChapterGrade[]> {
     }
     const tests = testsOf(run, 'grade', file);
     const loadErrors = loadErrorsOf(run, 'grade', file);
-    const hang = run.hangs.find((h) => path.relative(root, h.file) === file);
+    const [hang] = hangsOf(run, 'grade', file);
     return gradeChapter(c, tests, loadErrors, hang ? `"${hang.test}" blocked the event loop for ${hang.blockedMs} ms` : undefined);
   });
 }

@@ -23,7 +23,7 @@ import { repoRoot } from '../../engine/impl.ts';
 import { buildVariants } from '../../engine/mistakes.ts';
 import type { ProjectSpec } from '../../engine/projects.ts';
 import { chapterProjects, mistakeProject } from '../../engine/projects.ts';
-import { loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
+import { hangsOf, loadErrorsOf, runPhase, testsOf } from '../../engine/run.ts';
 import type { RunResult, TestInfo } from '../../engine/types.ts';
 import { Checks } from './checks.ts';
 import { checkStructure } from './structure.ts';
@@ -100,10 +100,7 @@ const toolingFiles = hasToolingTests() && !values['no-tooling'] && !values.chapt
 const tooling: ProjectSpec = { name: 'tooling', impl: 'solutions', files: TOOLING_GLOBS, blockedLoopLimitMs: 15_000 };
 const toolRun = toolingFiles ? await timed('tooling', () => runPhase([tooling])) : undefined;
 
-const inProject = (run: RunResult, project: string, file?: string) => testsOf(run, project, file);
-const hangNote = (run: RunResult, project: string, file: string) =>
-  run.hangs.filter((h) => h.project === project && path.relative(repoRoot, h.file) === file).map((h) => `hung: "${h.test}" blocked the event loop ${h.blockedMs} ms`);
-const moduleErrs = (run: RunResult, project: string) => loadErrorsOf(run, project);
+const hangNote = (run: RunResult, project: string, file: string) => hangsOf(run, project, file).map((h) => `hung: "${h.test}" blocked the event loop ${h.blockedMs} ms`);
 const runErrs = (run: RunResult) => run.runErrors.map((e) => e.message);
 const failedLike = (t: TestInfo) => t.state === 'failed' || t.state === 'pending';
 const firstErrorLines = (t: TestInfo, n = 12) => firstLines(t.error?.message, n);
@@ -113,18 +110,18 @@ for (const ch of selected) {
   if (!existsSync(path.join(repoRoot, file))) continue;
 
   // 3. Solutions pass.
-  const sol = inProject(refRun, 'solutions', file);
+  const sol = testsOf(refRun, 'solutions', file);
   const solBad = sol.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
   const solSkipped = sol.filter((t) => t.state === 'skipped');
   checks.add(`solution passes ${ch.id} (${sol.length - solBad.length - solSkipped.length}/${sol.length} passed${solSkipped.length ? `, ${solSkipped.length} skipped` : ''})`, sol.length > 0 && solBad.length === 0, [
-    ...(sol.length === 0 ? ['the suite reported no tests', ...moduleErrs(refRun, 'solutions')] : []),
+    ...(sol.length === 0 ? ['the suite reported no tests', ...loadErrorsOf(refRun, 'solutions')] : []),
     ...hangNote(refRun, 'solutions', file),
     ...solBad.flatMap((t) => [`${t.state}: ${t.fullName}`, ...firstErrorLines(t).map((l) => `    ${l}`)]),
     ...solSkipped.map((t) => `skipped: ${t.fullName}${t.note ? ` (${t.note})` : ''}`),
   ]);
 
   // 4. Stubs fail every test.
-  const stub = inProject(brokenRun, 'stubs', file);
+  const stub = testsOf(brokenRun, 'stubs', file);
   const stubPassed = stub.filter((t) => t.state === 'passed');
   const stubSkipped = stub.filter((t) => t.state === 'skipped');
   const missing = sol.filter((s) => !stub.some((t) => t.fullName === s.fullName));
@@ -132,13 +129,13 @@ for (const ch of selected) {
     ...stubPassed.map((t) => `passes against the untouched stub, so it checks nothing: ${t.fullName}`),
     ...stubSkipped.map((t) => `skipped: ${t.fullName}${t.note ? ` (${t.note})` : ' (with no reason)'}`),
     ...missing.map((t) => `did not run against the stub: ${t.fullName}`),
-    ...moduleErrs(brokenRun, 'stubs'),
+    ...loadErrorsOf(brokenRun, 'stubs'),
   ]);
 
   // 5. Every known-mistake variant is rejected by the test named for its concept.
   for (const m of withMistakes ? ch.mistakes : []) {
     const project = mistakeProject(ch, m.name);
-    const tests = inProject(brokenRun, project, file);
+    const tests = testsOf(brokenRun, project, file);
     const failing = tests.filter(failedLike);
     const hangs = hangNote(brokenRun, project, file);
     const named = failing.filter((t) => t.fullName.toLowerCase().includes(m.caughtBy.toLowerCase()));
@@ -148,7 +145,7 @@ for (const ch of selected) {
       ...(tests.length > 0 && tests.every((t) => t.state === 'skipped')
         ? [`no test name contains "${m.caughtBy}": fix caughtBy in chapters/manifest.ts`]
         : failing.length === 0
-          ? [`the test named "${m.caughtBy}" passes against this variant: the suite does not catch the mistake`, ...moduleErrs(brokenRun, project)]
+          ? [`the test named "${m.caughtBy}" passes against this variant: the suite does not catch the mistake`, ...loadErrorsOf(brokenRun, project)]
           : []),
       ...(failing.length > 0 && !ok ? [`caught only by tests not named for the concept: ${failing.map((t) => t.fullName).join(' | ')}`] : []),
       ...hangs,
@@ -158,10 +155,10 @@ for (const ch of selected) {
 }
 
 if (toolRun) {
-  const tool = inProject(toolRun, 'tooling');
+  const tool = testsOf(toolRun, 'tooling');
   const bad = tool.filter((t) => t.state !== 'passed' && t.state !== 'skipped');
   checks.add(`CLI, site and harness suites pass (${tool.length - bad.length}/${tool.length})`, tool.length > 0 && bad.length === 0, [
-    ...moduleErrs(toolRun, 'tooling'),
+    ...loadErrorsOf(toolRun, 'tooling'),
     ...bad.flatMap((t) => [`${t.state}: ${t.file} > ${t.fullName}`, ...firstErrorLines(t).map((l) => `    ${l}`)]),
   ]);
 }
