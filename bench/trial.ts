@@ -1,0 +1,89 @@
+/**
+ * The child process of one trial (or of one helper a trial starts). bench/run.ts forks it with
+ * tsx's loader and one JSON argument, and hears back over IPC:
+ *   { ok: true, result }   the trial's samples
+ *   { ok: false, error }   what went wrong, for the report
+ * A helper sends { ready: value } once, then runs until it is stopped or its parent goes away.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { Helper, SubjectKind, TrialResult } from './framework.ts';
+import { loadBenchmark } from './registry.ts';
+
+/** What bench/run.ts asks of this process. */
+export type TrialSpec =
+  | { mode: 'trial'; chapter: string; subject: SubjectKind; dir: string; quick: boolean; round: number }
+  | { mode: 'helper'; chapter: string; name: string; args: string[] };
+
+/** A message from this process to its parent. */
+export type TrialMessage = { ok: true; result: TrialResult } | { ok: false; error: string } | { ready: unknown };
+
+const self = fileURLToPath(import.meta.url);
+
+/** The options every trial or helper process is forked with: tsx's loader, IPC, output captured. */
+export function forkOptions(cwd: string) {
+  return { cwd, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'advanced' as const };
+}
+
+/** Start one of the benchmark's helpers in its own process; resolves once it is ready. */
+async function startHelper(chapter: string, name: string, args: string[]): Promise<Helper> {
+  const spec: TrialSpec = { mode: 'helper', chapter, name, args };
+  const child = fork(self, [JSON.stringify(spec)], forkOptions(process.cwd()));
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8192)));
+  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8192)));
+  const exited = once(child, 'exit');
+  const ready = await Promise.race([
+    once(child, 'message').then(([m]) => m as TrialMessage),
+    exited.then(([code]) => {
+      throw new Error(`the helper "${name}" exited (code ${code}) before it was ready:\n${output}`);
+    }),
+  ]);
+  if (!('ready' in ready)) throw new Error(`the helper "${name}" failed: ${'error' in ready ? ready.error : 'no ready message'}`);
+  return {
+    ready: ready.ready,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const kill = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+async function main(spec: TrialSpec): Promise<void> {
+  const send = (m: TrialMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
+  const benchmark = await loadBenchmark(spec.chapter);
+  if (spec.mode === 'helper') {
+    const helper = benchmark.helpers?.[spec.name];
+    if (!helper) throw new Error(`${spec.chapter} has no helper "${spec.name}"`);
+    // The parent went away (finished, or was killed): so do we.
+    process.on('disconnect', () => process.exit(0));
+    process.on('SIGTERM', () => process.exit(0));
+    await helper(spec.args, (value) => void send({ ready: value }));
+    return;
+  }
+  const result = await benchmark.trial({
+    subject: spec.subject,
+    dir: spec.dir,
+    quick: spec.quick,
+    round: spec.round,
+    startHelper: (name, args) => startHelper(spec.chapter, name, args),
+  });
+  await send({ ok: true, result });
+}
+
+if (process.argv[1] === self) {
+  const spec = JSON.parse(process.argv[2] ?? '{}') as TrialSpec;
+  main(spec).then(
+    // Exit at once: a trial may leave a Worker or a socket behind, and its numbers are already sent.
+    () => spec.mode === 'trial' && process.exit(0),
+    async (err: unknown) => {
+      const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      if (process.connected) await new Promise<void>((resolve) => process.send!({ ok: false, error } satisfies TrialMessage, () => resolve()));
+      process.exit(1);
+    },
+  );
+}
