@@ -39,3 +39,8 @@ export async function loadBenchmark(chapterId: string): Promise<Benchmark> {
 export function resultsFile(chapterId: string): string {
   return path.join(benchDir, 'results', `${chapterId}.json`);
 }
+
+/** Every chapter's benchmark, loaded: chapter id -> benchmark. */
+export async function loadAllBenchmarks(): Promise<Map<string, Benchmark>> {
+  return new Map(await Promise.all(benchmarkedChapters.map(async (id) => [id, await loadBenchmark(id)] as const)));
+}

@@ -4,7 +4,7 @@
 export class SiteBuildError extends Error {
   override name = 'SiteBuildError';
   constructor(
-    readonly code: 'ERR_LESSON_MISSING' | 'ERR_DIAGRAM_MISSING' | 'ERR_DIAGRAM_UNSAFE' | 'ERR_README_SECTION',
+    readonly code: 'ERR_LESSON_MISSING' | 'ERR_DIAGRAM_MISSING' | 'ERR_DIAGRAM_UNSAFE' | 'ERR_README_SECTION' | 'ERR_MEASURED',
     message: string,
   ) {
     super(message);

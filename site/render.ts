@@ -10,6 +10,7 @@ import { exercisePlugin } from './plugins/exercise.ts';
 import { headingAnchorsPlugin } from './plugins/heading-anchors.ts';
 import { highlightPlugin } from './plugins/highlight.ts';
 import { linksPlugin, type LinksOptions } from './plugins/links.ts';
+import { measuredPlugin } from './plugins/measured.ts';
 import { sectionsPlugin } from './plugins/sections.ts';
 import { tablesPlugin } from './plugins/tables.ts';
 
@@ -27,6 +28,7 @@ export function createRenderer(options: RendererOptions): MarkdownIt {
     .use(sectionsPlugin)
     // Before exercisePlugin: the hints it adds are rendered by the hint container.
     .use(containersPlugin)
+    .use(measuredPlugin)
     .use(exercisePlugin)
     // Before diagramsPlugin: the fence rule registered last runs first, and diagrams must see
     // ```text fences before the code frame does (it renders them as figures, not code).

@@ -13,6 +13,7 @@ const table: Record<string, () => Promise<Command>> = {
   doctor: async () => (await import('./doctor.ts')).doctor,
   ui: async () => (await import('./ui.ts')).ui,
   grade: async () => (await import('./grade.ts')).grade,
+  bench: async () => (await import('./bench.ts')).bench,
 };
 
 /** The commands' names. */

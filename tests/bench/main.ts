@@ -4,14 +4,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { benchmarkedChapters } from '../../bench/registry.ts';
 import { repoRoot } from '../../engine/impl.ts';
 
-/** Every benchmark: name, script, what it measures. */
+/**
+ * Every benchmark: name, script and arguments, what it measures. The chapters' come from
+ * bench/registry.ts: the same modules `npm run workbook -- bench <ch>` runs for learners.
+ */
 const benches = [
-  { name: 'cli', script: 'tests/bench/cli.ts', what: 'median time of `check <ch>` and of save -> result in `npm start`' },
-  { name: 'site', script: 'site/bench.ts', what: 'build time of the whole site' },
-  { name: '07', script: 'tests/bench/07-relay.ts', what: "chapter 07: the relay's throughput and peak buffered bytes vs pipe() and a write()-ignoring relay" },
-  { name: '08', script: 'tests/bench/08-goodput.ts', what: 'chapter 08: goodput at 0%, 5% and 20% loss as a fraction of the lossless run' },
+  { name: 'cli', script: 'tests/bench/cli.ts', args: [] as string[], what: 'median time of `check <ch>` and of save -> result in `npm start`' },
+  { name: 'site', script: 'site/bench.ts', args: [], what: 'build time of the whole site' },
+  ...benchmarkedChapters.map((id) => ({ name: id.slice(0, 2), script: 'bench/reference.ts', args: [id], what: `chapter ${id}: the reference solution against the platform baseline` })),
 ];
 
 const [name, ...rest] = process.argv.slice(2);
@@ -22,9 +25,9 @@ if (name && chosen.length === 0) {
 }
 let failed = false;
 for (const b of chosen) {
-  console.log(`\n== ${b.name}: ${b.what}\n   npx tsx ${b.script}\n`);
+  console.log(`\n== ${b.name}: ${b.what}\n   npx tsx ${[b.script, ...b.args].join(' ')}\n`);
   const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
-  const res = spawnSync(process.execPath, [tsx, b.script, ...rest], { cwd: repoRoot, stdio: 'inherit' });
+  const res = spawnSync(process.execPath, [tsx, b.script, ...b.args, ...rest], { cwd: repoRoot, stdio: 'inherit' });
   if (res.status !== 0) failed = true;
 }
 process.exit(failed ? 1 : 0);

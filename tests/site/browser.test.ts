@@ -8,6 +8,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chapters as realChapters, parts as realParts } from '../../chapters/manifest.ts';
+import { buildSite } from '../../site/build.ts';
 import { startServer, type SiteServer } from '../../site/server.ts';
 import { buildFixture, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, REPO_ROOT, tempDir } from './fixtures/harness.ts';
 
@@ -132,6 +134,50 @@ describe('the site in a real browser', { timeout: 15_000 }, () => {
       expect(await p.locator('#site-sidebar').isVisible()).toBe(false);
     } finally {
       await ctx.close();
+    }
+  });
+
+  it("draws a chapter's benchmark chart as inline SVG that follows the theme, with its figures as text", async () => {
+    // The real lessons, whose "Measure it" sections draw bench/results/*.json at build time.
+    const real = tempDir('workbook-e2e-real-');
+    const realServer = await startServer({ dir: real.dir, host: '127.0.0.1', port: 0 });
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, colorScheme: 'light' });
+    try {
+      buildSite({ root: REPO_ROOT, outDir: real.dir, chapters: realChapters, parts: realParts, progressFile: null });
+      const p = watch(await ctx.newPage());
+      p.setDefaultTimeout(5_000);
+      await p.goto(`${realServer.url}07-streams-and-backpressure/index.html#measure-it`);
+      const figure = p.locator('figure.bench-figure');
+      await figure.scrollIntoViewIfNeeded();
+      expect(await p.locator('figure.bench-figure script').count(), 'no script in the chart').toBe(0);
+      const svg = figure.locator('svg.bench-chart');
+      const box = await svg.boundingBox();
+      expect(box?.width, 'the chart is drawn at a readable size').toBeGreaterThan(300);
+      const label = await figure.locator('.diagram-svg').getAttribute('aria-label');
+      expect(label, 'the chart is described in words').toMatch(/reference relay peaks at/);
+      // Its ink is currentColor: the title's colour follows the theme, and stands out from the page.
+      const ink = () => svg.locator('text').first().evaluate((el) => getComputedStyle(el).fill);
+      const light = await ink();
+      await figure.screenshot({ path: path.join(ARTIFACTS, 'bench-chart-light.png'), animations: 'disabled' });
+      await p.locator('.theme-toggle').click();
+      expect(await p.getAttribute('html', 'data-theme')).toBe('dark');
+      const dark = await ink();
+      await figure.screenshot({ path: path.join(ARTIFACTS, 'bench-chart-dark.png'), animations: 'disabled' });
+      expect(dark, 'the chart changes ink with the theme').not.toBe(light);
+      const luminance = (rgb: string) => {
+        const [r, g, b] = (rgb.match(/\d+/g) ?? []).map(Number);
+        return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+      };
+      expect(luminance(light), 'dark ink on the light page').toBeLessThan(100);
+      expect(luminance(dark), 'light ink on the dark page').toBeGreaterThan(150);
+      // The figures behind the chart, as a table.
+      await figure.locator('details.bench-figures summary').click();
+      expect(await figure.locator('details.bench-figures table').first().isVisible()).toBe(true);
+      expect(await figure.locator('details.bench-figures th[scope="col"]').allTextContents()).toEqual(expect.arrayContaining(['reference relay', 'pipeline()']));
+    } finally {
+      await ctx.close();
+      await realServer.close();
+      real.remove();
     }
   });
 
