@@ -11,6 +11,7 @@ import { chapterDir, repoRoot, resolveImpl } from '../engine/impl.ts';
 import type { Benchmark, BenchResult, Machine, Stat, SubjectKind, TrialResult } from './framework.ts';
 import { median, statOf } from './framework.ts';
 import type { TrialMessage, TrialSpec } from './trial.ts';
+import { benchmarkFile } from './registry.ts';
 import { forkOptions } from './trial.ts';
 
 const trialScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'trial.ts');
@@ -24,6 +25,8 @@ export interface RunOptions {
   rounds?: number;
   /** Where the learner's chapters are (default: chapters/); for tests and graders. */
   learnerRoot?: string;
+  /** The benchmark's file, when it is not the chapter's registered one (tests use fixtures). */
+  file?: string;
   /** Called after every trial, for a progress line. */
   onTrial?(info: { round: number; rounds: number; subject: SubjectKind; label: string; ms: number; error?: string }): void;
 }
@@ -68,6 +71,8 @@ export async function runBenchmark(b: Benchmark, options: RunOptions): Promise<B
   const quick = Boolean(options.quick);
   const rounds = options.rounds ?? (quick ? b.rounds.quick : b.rounds.normal);
   const timeoutMs = quick ? b.trialTimeoutMs.quick : b.trialTimeoutMs.normal;
+  const file = options.file ?? benchmarkFile(b.chapter);
+  if (!file) throw new Error(`Chapter ${b.chapter} has no benchmark file in bench/registry.ts.`);
   const trials = new Map<SubjectKind, TrialResult[]>(options.subjects.map((s) => [s, []]));
   const errors = new Map<SubjectKind, string>();
   for (let round = 0; round < rounds; round++) {
@@ -77,7 +82,7 @@ export async function runBenchmark(b: Benchmark, options: RunOptions): Promise<B
       const started = performance.now();
       let error: string | undefined;
       try {
-        const result = await runTrial(b, { mode: 'trial', chapter: b.chapter, subject, dir: subjectDir(b, subject, options.learnerRoot), quick, round }, timeoutMs);
+        const result = await runTrial(b, { mode: 'trial', file, subject, dir: subjectDir(b, subject, options.learnerRoot), quick, round }, timeoutMs);
         trials.get(subject)!.push(result);
       } catch (err) {
         error = (err as Error).message;

@@ -7,14 +7,13 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import type { Helper, SubjectKind, TrialResult } from './framework.ts';
-import { loadBenchmark } from './registry.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Benchmark, Helper, SubjectKind, TrialResult } from './framework.ts';
 
 /** What bench/run.ts asks of this process. */
 export type TrialSpec =
-  | { mode: 'trial'; chapter: string; subject: SubjectKind; dir: string; quick: boolean; round: number }
-  | { mode: 'helper'; chapter: string; name: string; args: string[] };
+  | { mode: 'trial'; file: string; subject: SubjectKind; dir: string; quick: boolean; round: number }
+  | { mode: 'helper'; file: string; name: string; args: string[] };
 
 /** A message from this process to its parent. */
 export type TrialMessage = { ok: true; result: TrialResult } | { ok: false; error: string } | { ready: unknown };
@@ -27,8 +26,8 @@ export function forkOptions(cwd: string) {
 }
 
 /** Start one of the benchmark's helpers in its own process; resolves once it is ready. */
-async function startHelper(chapter: string, name: string, args: string[]): Promise<Helper> {
-  const spec: TrialSpec = { mode: 'helper', chapter, name, args };
+async function startHelper(file: string, name: string, args: string[]): Promise<Helper> {
+  const spec: TrialSpec = { mode: 'helper', file, name, args };
   const child = fork(self, [JSON.stringify(spec)], forkOptions(process.cwd()));
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8192)));
@@ -55,10 +54,10 @@ async function startHelper(chapter: string, name: string, args: string[]): Promi
 
 async function main(spec: TrialSpec): Promise<void> {
   const send = (m: TrialMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
-  const benchmark = await loadBenchmark(spec.chapter);
+  const benchmark = ((await import(pathToFileURL(spec.file).href)) as { default: Benchmark }).default;
   if (spec.mode === 'helper') {
     const helper = benchmark.helpers?.[spec.name];
-    if (!helper) throw new Error(`${spec.chapter} has no helper "${spec.name}"`);
+    if (!helper) throw new Error(`${spec.file} has no helper "${spec.name}"`);
     // The parent went away (finished, or was killed): so do we.
     process.on('disconnect', () => process.exit(0));
     process.on('SIGTERM', () => process.exit(0));
@@ -70,7 +69,7 @@ async function main(spec: TrialSpec): Promise<void> {
     dir: spec.dir,
     quick: spec.quick,
     round: spec.round,
-    startHelper: (name, args) => startHelper(spec.chapter, name, args),
+    startHelper: (name, args) => startHelper(spec.file, name, args),
   });
   await send({ ok: true, result });
 }

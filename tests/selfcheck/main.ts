@@ -30,7 +30,7 @@ import { checkStructure } from './structure.ts';
 import { checkTypes } from './typecheck.ts';
 
 /** The tooling suites (CLI, site, harness, self-check) that do not depend on an implementation. */
-const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
+const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/bench/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
 
 const { values } = parseArgs({
   options: {
@@ -175,7 +175,7 @@ console.log(`${checks.passed} passed, ${checks.failed} failed`);
 process.exit(checks.failed ? 1 : 0);
 
 function hasToolingTests(): boolean {
-  return ['tests/cli', 'tests/site', 'tests/helpers', 'tests/selfcheck'].some((d) => {
+  return ['tests/cli', 'tests/site', 'tests/bench', 'tests/helpers', 'tests/selfcheck'].some((d) => {
     const dir = path.join(repoRoot, d);
     return existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.test.ts'));
   });

@@ -66,7 +66,7 @@ export class Sandbox {
       const from = path.join(realRoot, rel);
       if (existsSync(from)) await cp(from, path.join(this.root, rel), { recursive: true });
     };
-    for (const rel of ['cli', 'engine', 'tests/helpers', 'tests/selfcheck', 'chapters/workbook.ts', 'site/slug.ts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
+    for (const rel of ['cli', 'engine', 'bench', 'tests/helpers', 'tests/selfcheck', 'chapters/workbook.ts', 'site/slug.ts', 'package.json', 'tsconfig.json', 'vitest.config.ts']) {
       await copy(rel);
     }
     symlinkSync(path.join(realRoot, 'node_modules'), path.join(this.root, 'node_modules'), 'dir');
