@@ -15,6 +15,8 @@ import { exercisePlugin } from '../../site/plugins/exercise.ts';
 import { headingAnchorsPlugin } from '../../site/plugins/heading-anchors.ts';
 import { highlightPlugin } from '../../site/plugins/highlight.ts';
 import { linksPlugin } from '../../site/plugins/links.ts';
+import { measuredPlugin } from '../../site/plugins/measured.ts';
+import { chapters as realChapters } from '../../chapters/manifest.ts';
 import { sectionsPlugin } from '../../site/plugins/sections.ts';
 import { tablesPlugin } from '../../site/plugins/tables.ts';
 import { createRenderer } from '../../site/render.ts';
@@ -106,6 +108,37 @@ describe('diagrams plugin safety', () => {
 
   it('leaves remote images alone', () => {
     expect(render('![remote](https://example.com/x.svg)').html).toContain('<img src="https://example.com/x.svg" alt="remote">');
+  });
+});
+
+describe('the measured plugin draws a chapter\'s recorded benchmark', () => {
+  const render = (chapterOf?: Chapter) => {
+    const env = createEnv('lesson.md', FIXTURES, chapterOf ? { chapter: chapterOf } : {});
+    return markdownit().use(measuredPlugin).render('::: measured\nWhat the chart shows.\n:::\n', env);
+  };
+  const codeAndMessage = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return `${(err as SiteBuildError).code}: ${(err as Error).message}`;
+    }
+    return 'no error';
+  };
+
+  it('renders a figure: the chart as an image with a description, the caption, how it was measured, and the figures', () => {
+    const html = render(realChapters.find((c) => c.id === '08-reliable-delivery'));
+    expect(html).toMatch(/^<figure class="diagram bench-figure"><div class="diagram-svg" role="img" aria-label="Line chart of goodput/);
+    expect(html).toContain('<svg viewBox="0 0 640 380"');
+    expect(html).toContain('<p>What the chart shows.</p>');
+    expect(html).toContain('Measured with <code>npm run bench -- 08</code>');
+    expect(html).toContain('<code>npm run workbook -- bench 08</code>');
+    expect(html).toMatch(/<details class="bench-figures"><summary>The figures<\/summary><table><caption>goodput \(simulated time\), higher is better/);
+    expect(html).not.toMatch(/<script|<style/);
+  });
+
+  it('stops the build with a clear error outside a chapter, or for a chapter without a benchmark', () => {
+    expect(codeAndMessage(() => render())).toMatch(/^ERR_MEASURED: .*belongs in a chapter's lesson/);
+    expect(codeAndMessage(() => render(chapter))).toMatch(/^ERR_MEASURED: .*needs a benchmark for 01-this in bench\/registry\.ts/);
   });
 });
 
