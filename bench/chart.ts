@@ -16,6 +16,7 @@
 import { scaleLinear, scaleLog } from 'd3-scale';
 import { curveLinear, line } from 'd3-shape';
 import type { Benchmark, BenchResult, SubjectKind } from './framework.ts';
+import { measuredSubjects } from './framework.ts';
 
 const W = 640;
 const H = 380;
@@ -60,7 +61,7 @@ const r1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The data of a benchmark's chart, from its results. */
 export function chartOf(b: Benchmark, result: BenchResult): ChartData {
-  const subjects = result.subjects.filter((s) => !s.error);
+  const subjects = measuredSubjects(result);
   const id = `chart-${b.chapter.slice(0, 2)}`;
   if (b.chart.kind === 'points') {
     const metric = b.metrics.find((m) => m.key === (b.chart as { metric: string }).metric)!;
@@ -126,13 +127,11 @@ export function renderChart(data: ChartData, options: { standalone: boolean }): 
   const xs = all.map((p) => p.x);
   const yMax = Math.max(1e-9, ...all.map((p) => p.max ?? p.y));
   const xDomain: [number, number] = data.xTicks ? [Math.min(...data.xTicks.map((t) => t.x)), Math.max(...data.xTicks.map((t) => t.x))] : [Math.min(0, ...xs), Math.max(1e-9, ...xs)];
-  const range: [number, number] = [M.left, W - M.right];
   const x =
     data.xScale === 'log'
-      ? scaleLog().base(2).domain([Math.max(xDomain[0], 1e-9), Math.max(xDomain[1], xDomain[0] * 2)]).range(range)
-      : scaleLinear().domain(xDomain[0] === xDomain[1] ? [xDomain[0], xDomain[0] + 1] : xDomain).range(range);
-  // Leave a little room at the ends of a log axis, so end markers do not sit on the frame.
-  if (data.xScale === 'log') x.range([M.left + 16, W - M.right - 16]);
+      ? // Leave a little room at the ends of a log axis, so end markers do not sit on the frame.
+        scaleLog().base(2).domain([Math.max(xDomain[0], 1e-9), Math.max(xDomain[1], xDomain[0] * 2)]).range([M.left + 16, W - M.right - 16])
+      : scaleLinear().domain(xDomain[0] === xDomain[1] ? [xDomain[0], xDomain[0] + 1] : xDomain).range([M.left, W - M.right]);
   const yMin = Math.min(...all.map((p) => p.min ?? p.y));
   const yRange: [number, number] = [H - M.bottom, M.top];
   // A log axis starts at the power of ten below the smallest value; a linear one at 0.

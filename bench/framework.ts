@@ -97,6 +97,8 @@ export interface Benchmark {
   /** Names of the three subjects in tables and legends. */
   labels: Record<SubjectKind, string>;
   points: Point[];
+  /** What the points are, as the heading of their column in tables: "size", "loss", "connections". */
+  axis: string;
   metrics: Metric[];
   /** The metric whose median picks the trial whose series is drawn, and that the summary leads with. */
   primary: string;
@@ -161,6 +163,16 @@ export interface BenchResult {
   stats: Record<string, Record<string, Partial<Record<SubjectKind, Stat>>>>;
   /** subject -> the series of its median trial (by the primary metric at the last point). */
   series: Partial<Record<SubjectKind, [number, number][]>>;
+}
+
+/** The subjects of a result that produced figures (not those whose trials failed), in order. */
+export function measuredSubjects(result: BenchResult): BenchResult['subjects'] {
+  return result.subjects.filter((s) => !s.error);
+}
+
+/** The most samples behind any one figure of a result: 1 means every figure is a single run. */
+export function samplesPerPoint(result: BenchResult): number {
+  return Math.max(0, ...Object.values(result.stats).flatMap((row) => Object.values(row).flatMap((r) => Object.values(r).map((st) => st?.n ?? 0))));
 }
 
 /** Format helpers shared by the chapters' files. */

@@ -1,5 +1,6 @@
 /** A benchmark's results as text: one table per metric, the ratios, and a summary line. */
 import type { Benchmark, BenchResult, Metric, Stat, SubjectKind } from './framework.ts';
+import { measuredSubjects, samplesPerPoint } from './framework.ts';
 
 /** "11.1x", "0.98x" */
 export function ratio(a: number, b: number): string {
@@ -19,30 +20,24 @@ function columns(rows: string[][]): string[] {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   ').trimEnd());
 }
 
-/** The subjects that produced figures. */
-function measured(result: BenchResult): { kind: SubjectKind; label: string }[] {
-  return result.subjects.filter((s) => !s.error);
-}
-
 /** One metric's table: a row per point, a column per subject, then the ratios of the first subject to the others. */
 export function metricTable(b: Benchmark, result: BenchResult, metric: Metric): string {
-  const subjects = measured(result);
+  const subjects = measuredSubjects(result);
   const first = subjects[0];
   const others = subjects.slice(1);
-  const pointHeader = b.points[0]?.label.match(/%$/) ? 'loss' : '';
   const short = (s: { kind: SubjectKind; label: string }) => (s.kind === 'learner' ? 'you' : s.kind === 'reference' ? 'reference' : s.label);
-  const header = [pointHeader, ...subjects.map((s) => s.label), ...others.map((o) => `${short(first!)} / ${short(o)}`)];
+  const header = [b.axis, ...subjects.map((s) => s.label), ...others.map((o) => `${short(first!)} / ${short(o)}`)];
   const rows = b.points.map((p) => {
     const row = result.stats[metric.key]?.[p.key] ?? {};
     return [p.label, ...subjects.map((s) => cell(metric, row[s.kind])), ...others.map((o) => ratio(row[first!.kind]?.median ?? NaN, row[o.kind]?.median ?? NaN))];
   });
-  const how = result.rounds > 1 || Object.values(result.stats[metric.key] ?? {}).some((r) => Object.values(r).some((s) => s && s.n > 1)) ? 'median (min-max)' : 'one run';
+  const how = samplesPerPoint(result) > 1 ? 'median (min-max)' : 'one run';
   return [`${metric.label}, ${metric.better} is better: ${how}`, ...columns([header, ...rows]).map((l) => `  ${l}`)].join('\n');
 }
 
 /** The sentence under the tables: the first subject against the others at the headline point. */
 export function summaryLine(b: Benchmark, result: BenchResult): string {
-  const subjects = measured(result);
+  const subjects = measuredSubjects(result);
   const metric = b.metrics.find((m) => m.key === b.primary)!;
   const point = b.points.find((p) => p.key === b.headline)!;
   const row = result.stats[metric.key]?.[point.key] ?? {};
@@ -61,7 +56,7 @@ export function report(b: Benchmark, result: BenchResult): string {
   for (const s of result.subjects.filter((x) => x.error)) {
     lines.push('', `${s.label} could not be measured: ${s.error}`);
   }
-  if (measured(result).length > 0) {
+  if (measuredSubjects(result).length > 0) {
     for (const metric of b.metrics) lines.push('', metricTable(b, result, metric));
     const summary = summaryLine(b, result);
     if (summary) lines.push('', summary);

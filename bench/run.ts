@@ -3,18 +3,14 @@
  * state, garbage and leftover sockets never touch another's), rounds interleaved and the order
  * rotated each round (so a slow minute on the machine is shared, not pinned on one subject).
  */
-import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chapterDir, repoRoot, resolveImpl } from '../engine/impl.ts';
 import type { Benchmark, BenchResult, Machine, Stat, SubjectKind, TrialResult } from './framework.ts';
 import { median, statOf } from './framework.ts';
 import type { TrialMessage, TrialSpec } from './trial.ts';
 import { benchmarkFile } from './registry.ts';
-import { forkOptions } from './trial.ts';
-
-const trialScript = path.join(path.dirname(fileURLToPath(import.meta.url)), 'trial.ts');
+import { forkChild } from './trial.ts';
 
 /** How to run a benchmark. */
 export interface RunOptions {
@@ -43,13 +39,9 @@ export function machine(): Machine {
 }
 
 /** Run one trial in its own process; resolves with its result, or rejects with what went wrong. */
-export function runTrial(b: Benchmark, spec: Extract<TrialSpec, { mode: 'trial' }>, timeoutMs: number): Promise<TrialResult> {
+export function runTrial(spec: Extract<TrialSpec, { mode: 'trial' }>, timeoutMs: number): Promise<TrialResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(trialScript, [JSON.stringify(spec)], forkOptions(repoRoot));
-    let output = '';
-    const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4096));
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
+    const { child, output } = forkChild(spec, repoRoot);
     let settled: TrialMessage | undefined;
     child.on('message', (m: TrialMessage) => (settled ??= m));
     const timer = setTimeout(() => {
@@ -61,7 +53,8 @@ export function runTrial(b: Benchmark, spec: Extract<TrialSpec, { mode: 'trial' 
       clearTimeout(timer);
       if (settled && 'ok' in settled && settled.ok) return resolve(settled.result);
       const why = settled && 'error' in settled ? settled.error : `its process exited (${signal ?? `code ${code}`}) without a result`;
-      reject(new Error(output.trim() ? `${why}\n--- its output ---\n${output.trim()}` : why));
+      const printed = output().trim();
+      reject(new Error(printed ? `${why}\n--- its output ---\n${printed}` : why));
     });
   });
 }
@@ -82,7 +75,7 @@ export async function runBenchmark(b: Benchmark, options: RunOptions): Promise<B
       const started = performance.now();
       let error: string | undefined;
       try {
-        const result = await runTrial(b, { mode: 'trial', file, subject, dir: subjectDir(b, subject, options.learnerRoot), quick, round }, timeoutMs);
+        const result = await runTrial({ mode: 'trial', file, subject, dir: subjectDir(b, subject, options.learnerRoot), quick, round }, timeoutMs);
         trials.get(subject)!.push(result);
       } catch (err) {
         error = (err as Error).message;

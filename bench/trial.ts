@@ -5,7 +5,7 @@
  *   { ok: false, error }   what went wrong, for the report
  * A helper sends { ready: value } once, then runs until it is stopped or its parent goes away.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Benchmark, Helper, SubjectKind, TrialResult } from './framework.ts';
@@ -20,23 +20,30 @@ export type TrialMessage = { ok: true; result: TrialResult } | { ok: false; erro
 
 const self = fileURLToPath(import.meta.url);
 
-/** The options every trial or helper process is forked with: tsx's loader, IPC, output captured. */
-export function forkOptions(cwd: string) {
-  return { cwd, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] as ('ignore' | 'pipe' | 'ipc')[], serialization: 'advanced' as const };
+/**
+ * Fork this file for one trial or helper: tsx's loader, IPC, and its output (stdout and stderr
+ * together) captured, the last few KiB of it kept for the error report.
+ */
+export function forkChild(spec: TrialSpec, cwd: string): { child: ChildProcess; output(): string } {
+  const child = fork(self, [JSON.stringify(spec)], { cwd, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  let output = '';
+  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-8192));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => output };
 }
+
+/** Send a message to the parent; resolves once it is on its way. */
+const send = (m: TrialMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
 
 /** Start one of the benchmark's helpers in its own process; resolves once it is ready. */
 async function startHelper(file: string, name: string, args: string[]): Promise<Helper> {
-  const spec: TrialSpec = { mode: 'helper', file, name, args };
-  const child = fork(self, [JSON.stringify(spec)], forkOptions(process.cwd()));
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8192)));
-  child.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8192)));
+  const { child, output } = forkChild({ mode: 'helper', file, name, args }, process.cwd());
   const exited = once(child, 'exit');
   const ready = await Promise.race([
     once(child, 'message').then(([m]) => m as TrialMessage),
     exited.then(([code]) => {
-      throw new Error(`the helper "${name}" exited (code ${code}) before it was ready:\n${output}`);
+      throw new Error(`the helper "${name}" exited (code ${code}) before it was ready:\n${output()}`);
     }),
   ]);
   if (!('ready' in ready)) throw new Error(`the helper "${name}" failed: ${'error' in ready ? ready.error : 'no ready message'}`);
@@ -53,7 +60,6 @@ async function startHelper(file: string, name: string, args: string[]): Promise<
 }
 
 async function main(spec: TrialSpec): Promise<void> {
-  const send = (m: TrialMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
   const benchmark = ((await import(pathToFileURL(spec.file).href)) as { default: Benchmark }).default;
   if (spec.mode === 'helper') {
     const helper = benchmark.helpers?.[spec.name];
@@ -81,7 +87,7 @@ if (process.argv[1] === self) {
     () => spec.mode === 'trial' && process.exit(0),
     async (err: unknown) => {
       const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-      if (process.connected) await new Promise<void>((resolve) => process.send!({ ok: false, error } satisfies TrialMessage, () => resolve()));
+      if (process.connected) await send({ ok: false, error });
       process.exit(1);
     },
   );

@@ -57,6 +57,7 @@ export default defineBenchmark({
   title: 'Worker to main thread: the ring vs postMessage on a MessagePort',
   labels: { learner: 'your ring', reference: 'reference ring', baseline: 'MessagePort' },
   points: SIZES.map((s) => ({ key: String(s), label: fmt.bytes(s), x: s })),
+  axis: 'size',
   metrics: [{ key: 'rate', label: 'messages/s', better: 'higher', format: fmt.si }],
   primary: 'rate',
   headline: '64',

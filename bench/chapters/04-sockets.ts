@@ -76,6 +76,7 @@ export default defineBenchmark({
   title: 'Echo server: requests/s over keep-alive connections',
   labels: { learner: 'your EchoServer', reference: 'reference EchoServer', baseline: 'socket.pipe(socket)' },
   points: CONNECTIONS.map((c) => ({ key: String(c), label: `${c} conn`, x: c })),
+  axis: 'connections',
   metrics: [
     { key: 'rate', label: 'requests/s', better: 'higher', format: fmt.si },
     { key: 'p99', label: 'p99 latency', better: 'lower', format: fmt.ms },

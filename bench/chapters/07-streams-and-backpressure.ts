@@ -118,6 +118,7 @@ export default defineBenchmark({
   title: 'Relay: bytes held while moving a transfer to a stop-and-go consumer',
   labels: { learner: 'your relay', reference: 'reference relay', baseline: 'pipeline()' },
   points: [{ key: 'transfer', label: 'transfer', x: 1 }],
+  axis: 'run',
   metrics: [
     { key: 'throughput', label: 'MiB/s', better: 'higher', format: fmt.si },
     { key: 'peak', label: 'held at most', better: 'lower', format: fmt.bytes },

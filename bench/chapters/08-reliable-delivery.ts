@@ -55,6 +55,7 @@ export default defineBenchmark({
   title: 'Sliding window: goodput by loss rate, against the lossless run',
   labels: { learner: 'your protocol', reference: 'reference protocol', baseline: 'lossless run' },
   points: LOSSES.map((l) => ({ key: String(l), label: `${l * 100}%`, x: l * 100 })),
+  axis: 'loss',
   metrics: [{ key: 'goodput', label: 'goodput (simulated time)', better: 'higher', format: (v) => `${fmt.bytes(v)}/s` }],
   primary: 'goodput',
   headline: '0.05',

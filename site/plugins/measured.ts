@@ -12,6 +12,7 @@ import container from 'markdown-it-container';
 import { chapterNumber } from '../../chapters/manifest.ts';
 import { chartOf, renderChart } from '../../bench/chart.ts';
 import type { Benchmark, BenchResult } from '../../bench/framework.ts';
+import { measuredSubjects, samplesPerPoint } from '../../bench/framework.ts';
 import { loadAllBenchmarks, resultsFile } from '../../bench/registry.ts';
 import type { RenderEnv } from '../env.ts';
 import { SiteBuildError } from '../errors.ts';
@@ -22,10 +23,11 @@ const benchmarks = await loadAllBenchmarks();
 
 /** The figures as an HTML table per metric. */
 function figuresTable(b: Benchmark, result: BenchResult): string {
-  const subjects = result.subjects.filter((s) => !s.error);
+  const subjects = measuredSubjects(result);
+  const axis = b.axis.charAt(0).toUpperCase() + b.axis.slice(1);
   return b.metrics
     .map((metric) => {
-      const head = `<tr><th scope="col">${escapeHtml(b.points.length > 1 ? b.chart.kind === 'points' ? b.chart.xLabel : 'Point' : 'Run')}</th>${subjects.map((s) => `<th scope="col">${escapeHtml(s.label)}</th>`).join('')}</tr>`;
+      const head = `<tr><th scope="col">${escapeHtml(axis)}</th>${subjects.map((s) => `<th scope="col">${escapeHtml(s.label)}</th>`).join('')}</tr>`;
       const rows = b.points
         .map((p) => {
           const row = result.stats[metric.key]?.[p.key] ?? {};
@@ -49,7 +51,7 @@ function howDrawn(b: Benchmark, result: BenchResult): string {
     const primary = b.metrics.find((m) => m.key === b.primary)!;
     return result.rounds > 1 ? `each line is the run with the median "${primary.label}" of ${result.rounds}` : 'one run';
   }
-  const samples = Math.max(...Object.values(result.stats).flatMap((row) => Object.values(row).flatMap((r) => Object.values(r).map((st) => st?.n ?? 0))));
+  const samples = samplesPerPoint(result);
   return samples > 1 ? `median of ${samples} runs, bars from the lowest to the highest` : 'one run';
 }
 
@@ -58,10 +60,8 @@ export function measuredPlugin(md: MarkdownIt): void {
   const render: RendererRule = (tokens, idx, _opts, renderEnv) => {
     const env = renderEnv as RenderEnv;
     const chapter = env.chapter;
-    if (tokens[idx]!.nesting !== 1) {
-      const close = (env as RenderEnv & { measuredClose?: string }).measuredClose ?? '';
-      return `${close}\n`;
-    }
+    // The closing token carries the end of the figure, which the opening token worked out.
+    if (tokens[idx]!.nesting !== 1) return `${String(tokens[idx]!.meta?.html ?? '')}\n`;
     if (!chapter) throw new SiteBuildError('ERR_MEASURED', `${env.source}: "::: measured" draws a chapter's benchmark, so it belongs in a chapter's lesson.`);
     const b = benchmarks.get(chapter.id);
     if (!b) throw new SiteBuildError('ERR_MEASURED', `${env.source}: "::: measured" needs a benchmark for ${chapter.id} in bench/registry.ts; there is none.`);
@@ -79,10 +79,14 @@ export function measuredPlugin(md: MarkdownIt): void {
     const data = chartOf(b, result);
     const m = result.machine;
     const when = m.date.slice(0, 10);
-    (env as RenderEnv & { measuredClose?: string }).measuredClose =
-      `<p class="bench-note">Measured with <code>npm run bench -- ${ref}</code> on ${m.cores} cores (${escapeHtml(m.cpu)}), Node ${escapeHtml(m.node)}, ${when}; ` +
-      `${howDrawn(b, result)}. Measure your own code: <code>npm run workbook -- bench ${ref}</code>.</p>` +
-      `</figcaption><details class="bench-figures"><summary>The figures</summary>${figuresTable(b, result)}</details></figure>`;
+    const level = tokens[idx]!.level;
+    const close = tokens.find((t, j) => j > idx && t.type === 'container_measured_close' && t.level === level)!;
+    close.meta = {
+      html:
+        `<p class="bench-note">Measured with <code>npm run bench -- ${ref}</code> on ${m.cores} cores (${escapeHtml(m.cpu)}), Node ${escapeHtml(m.node)}, ${when}; ` +
+        `${howDrawn(b, result)}. Measure your own code: <code>npm run workbook -- bench ${ref}</code>.</p>` +
+        `</figcaption><details class="bench-figures"><summary>The figures</summary>${figuresTable(b, result)}</details></figure>`,
+    };
     return `<figure class="diagram bench-figure"><div class="diagram-svg" role="img" aria-label="${escapeHtml(data.description)}">${renderChart(data, { standalone: false })}</div><figcaption>\n`;
   };
   md.use(container, 'measured', { render });

@@ -3,13 +3,14 @@
  * chart is drawn, and that a trial that hangs or throws is stopped and reported while the others
  * still run. Timings are never asserted; the figures here are fixed numbers.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chartOf, renderChart } from '../../bench/chart.ts';
 import type { Benchmark, BenchResult, SubjectKind, TrialResult } from '../../bench/framework.ts';
 import { median, statOf } from '../../bench/framework.ts';
-import { benchmarkedChapters, loadBenchmark } from '../../bench/registry.ts';
+import { benchmarkedChapters, loadBenchmark, resultsFile } from '../../bench/registry.ts';
 import { ratio, report } from '../../bench/report.ts';
 import { runBenchmark, summarise } from '../../bench/run.ts';
 import fixture from './fixtures/misbehaving.ts';
@@ -98,8 +99,6 @@ describe('the benchmark framework', () => {
   });
 
   it('has a recorded reference run for every chapter with a benchmark, drawn on its lesson page', async () => {
-    const { readFileSync } = await import('node:fs');
-    const { resultsFile } = await import('../../bench/registry.ts');
     for (const id of benchmarkedChapters) {
       const b = await loadBenchmark(id);
       const recorded = JSON.parse(readFileSync(resultsFile(id), 'utf8')) as BenchResult;
