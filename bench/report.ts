@@ -6,7 +6,10 @@ import { measuredSubjects, samplesPerPoint } from './framework.ts';
 export function ratio(a: number, b: number): string {
   if (!(b > 0) || !Number.isFinite(a / b)) return '-';
   const r = a / b;
-  return `${r >= 10 ? r.toFixed(1) : r.toPrecision(2)}x`;
+  const shown = r >= 10 ? r.toFixed(1) : r.toPrecision(2);
+  // 9.98 would print as "10", and 0.996 as "1.0": one more digit, so a ratio never reads as a
+  // round target (1x, 10x) it did not reach.
+  return `${(r < 1 && Number(shown) >= 1) || (r < 10 && Number(shown) >= 10) ? r.toPrecision(3) : shown}x`;
 }
 
 function cell(metric: Metric, s: Stat | undefined): string {

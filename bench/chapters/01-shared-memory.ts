@@ -11,9 +11,11 @@ import type * as Exercise from '../../solutions/01-shared-memory/exercise.ts';
 import { defineBenchmark, fmt } from '../framework.ts';
 
 const SIZES = [16, 64, 1024, 16384];
-/** Messages per timed run at each size (a tenth more, untimed, warm up first). */
+/** Messages per run at each size. */
 const COUNT: Record<number, number> = { 16: 100_000, 64: 100_000, 1024: 40_000, 16384: 8_000 };
 const QUICK_DIVISOR = 20;
+/** Timed runs per size in each trial, after one untimed run. */
+const TIMED_RUNS = 3;
 const CAPACITY = 2 ** 18;
 const WAIT_MS = 10_000;
 
@@ -65,7 +67,7 @@ export default defineBenchmark({
   rounds: { normal: 5, quick: 1 },
   trialTimeoutMs: { normal: 60_000, quick: 20_000 },
   notes: [
-    `Each run sends ${COUNT[64]!.toLocaleString('en')} messages of 16 or 64 B (fewer of the larger sizes) from a Worker; the main thread receives them with receive() (the ring) or a 'message' listener (the port).`,
+    `Each run sends ${COUNT[64]!.toLocaleString('en')} messages of 16 or 64 B (fewer of the larger sizes) from a Worker; the main thread receives them with receive() (the ring) or a 'message' listener (the port). Each trial makes one untimed run per size, then ${TIMED_RUNS} timed ones, each a sample.`,
     'Small messages show the per-message costs: notify, allocation, the trip through the runtime. At 16 KiB both spend their time copying bytes. Lesson 01, "Making it fast", explains the difference.',
   ],
   async trial(ctx) {
@@ -108,9 +110,10 @@ export default defineBenchmark({
       const samples: Record<string, number[]> = {};
       for (const size of SIZES) {
         const count = Math.ceil(COUNT[size]! / (ctx.quick ? QUICK_DIVISOR : 1));
-        await run(size, Math.ceil(count / 10));
-        const ms = await run(size, count);
-        samples[String(size)] = [(count / ms) * 1000];
+        // One untimed run lets the JIT and the heap settle; then several timed ones, each a sample.
+        await run(size, count);
+        samples[String(size)] = [];
+        for (let i = 0; i < TIMED_RUNS; i++) samples[String(size)]!.push((count / (await run(size, count))) * 1000);
       }
       return { samples: { rate: samples } };
     } finally {

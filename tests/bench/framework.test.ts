@@ -31,6 +31,10 @@ describe('the benchmark framework', () => {
     expect(ratio(30, 10)).toBe('3.0x');
     expect(ratio(123, 10)).toBe('12.3x');
     expect(ratio(1, 0)).toBe('-');
+    // Just under a round ratio keeps a third digit instead of rounding up to it.
+    expect(ratio(9.978, 1)).toBe('9.98x');
+    expect(ratio(0.9976, 1)).toBe('0.998x');
+    expect(ratio(9.94, 1)).toBe('9.9x');
     const trials = byKind([
       ['learner', [trial(10, 40), trial(30, 20), trial(20, 60)]],
       ['reference', [trial(10, 10)]],
