@@ -23,10 +23,11 @@ const H = 380;
 const M = { top: 64, right: 24, bottom: 52, left: 88 };
 
 /** How each subject is drawn. */
-const LOOK: Record<SubjectKind, { stroke: string; dash?: string; width: number; marker: 'circle' | 'square' | 'triangle' }> = {
+const LOOK: Record<SubjectKind, { stroke: string; dash?: string; width: number; marker: 'circle' | 'square' | 'triangle' | 'diamond' }> = {
   learner: { stroke: '#d9480f', width: 2.5, marker: 'circle' },
   reference: { stroke: '#3b5bdb', width: 2, marker: 'square' },
   baseline: { stroke: 'currentColor', dash: '6 4', width: 1.75, marker: 'triangle' },
+  ceiling: { stroke: 'currentColor', dash: '1.5 3', width: 1.75, marker: 'diamond' },
 };
 
 /** One line of a chart. */
@@ -118,6 +119,7 @@ function marker(kind: SubjectKind, x: number, y: number): string {
   const common = `fill="${look.stroke}" stroke="none"`;
   if (look.marker === 'circle') return `<circle cx="${r1(x)}" cy="${r1(y)}" r="4.5" ${common}/>`;
   if (look.marker === 'square') return `<rect x="${r1(x - 4)}" y="${r1(y - 4)}" width="8" height="8" ${common}/>`;
+  if (look.marker === 'diamond') return `<path d="M${r1(x)},${r1(y - 5.5)}L${r1(x + 5.5)},${r1(y)}L${r1(x)},${r1(y + 5.5)}L${r1(x - 5.5)},${r1(y)}Z" ${common}/>`;
   return `<path d="M${r1(x)},${r1(y - 5.5)}L${r1(x + 5)},${r1(y + 3.5)}L${r1(x - 5)},${r1(y + 3.5)}Z" ${common}/>`;
 }
 

@@ -13,11 +13,25 @@
  *   npm run bench -- <ch>            reference vs baseline, for maintainers (bench/reference.ts)
  */
 
-/** Whose code a trial measures. */
-export type SubjectKind = 'learner' | 'reference' | 'baseline';
+/**
+ * Whose code a trial measures. `ceiling` is optional: the most any implementation could reach
+ * (e.g. a plain copy of the same bytes), for chapters whose lesson compares against one.
+ */
+export type SubjectKind = 'learner' | 'reference' | 'baseline' | 'ceiling';
 
 /** The order subjects appear in tables, legends and charts. */
-export const SUBJECT_ORDER: SubjectKind[] = ['learner', 'reference', 'baseline'];
+export const SUBJECT_ORDER: SubjectKind[] = ['learner', 'reference', 'baseline', 'ceiling'];
+
+/** The subjects a command measures: the ones it names, plus the ceiling when the benchmark has one. */
+export function subjectsOf(b: Benchmark, named: SubjectKind[]): SubjectKind[] {
+  return b.labels.ceiling === undefined ? named : [...named, 'ceiling'];
+}
+
+/** The subjects' names in a sentence: "your ring, reference ring and MessagePort". */
+export function subjectList(b: Benchmark, kinds: SubjectKind[]): string {
+  const names = kinds.map((k) => b.labels[k]!);
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
 
 /** One position on the x axis: a message size, a loss rate, a number of connections. */
 export interface Point {
@@ -94,8 +108,8 @@ export interface Benchmark {
   chapter: string;
   /** One line: what is measured, against what. */
   title: string;
-  /** Names of the three subjects in tables and legends. */
-  labels: Record<SubjectKind, string>;
+  /** Names of the subjects in tables and legends; a benchmark with a `ceiling` label measures a ceiling too. */
+  labels: Record<Exclude<SubjectKind, 'ceiling'>, string> & { ceiling?: string };
   points: Point[];
   /** What the points are, as the heading of their column in tables: "size", "loss", "connections". */
   axis: string;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findChapter } from '../chapters/manifest.ts';
 import { chartOf, renderChart } from './chart.ts';
+import { subjectsOf } from './framework.ts';
 import { benchmarkedChapters, loadBenchmark, resultsFile } from './registry.ts';
 import { report } from './report.ts';
 import { runBenchmark } from './run.ts';
@@ -25,7 +26,7 @@ if (!chapter || !benchmarkedChapters.includes(chapter.id)) {
 }
 const b = await loadBenchmark(chapter.id);
 const result = await runBenchmark(b, {
-  subjects: ['reference', 'baseline'],
+  subjects: subjectsOf(b, ['reference', 'baseline']),
   quick: values.quick,
   rounds: values.rounds === undefined ? undefined : Number(values.rounds),
   onTrial: (t) => console.log(`  round ${t.round + 1}/${t.rounds}  ${t.label.padEnd(24)} ${(t.ms / 1000).toFixed(1)} s${t.error ? `  failed: ${t.error}` : ''}`),

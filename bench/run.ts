@@ -81,7 +81,7 @@ export async function runBenchmark(b: Benchmark, options: RunOptions): Promise<B
         error = (err as Error).message;
         errors.set(subject, error);
       }
-      options.onTrial?.({ round, rounds, subject, label: b.labels[subject], ms: performance.now() - started, error });
+      options.onTrial?.({ round, rounds, subject, label: b.labels[subject] ?? subject, ms: performance.now() - started, error });
     }
   }
   return summarise(b, options.subjects, trials, errors, { quick, rounds });
@@ -123,7 +123,7 @@ export function summarise(
     quick: run.quick,
     rounds: run.rounds,
     machine: machine(),
-    subjects: subjects.map((kind) => ({ kind, label: b.labels[kind], ...(errors.has(kind) ? { error: errors.get(kind)! } : {}) })),
+    subjects: subjects.map((kind) => ({ kind, label: b.labels[kind] ?? kind, ...(errors.has(kind) ? { error: errors.get(kind)! } : {}) })),
     stats,
     series,
   };

@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chartOf, renderChart } from '../../bench/chart.ts';
+import { subjectList, subjectsOf } from '../../bench/framework.ts';
 import { benchmarkedChapters, benchmarkFile, loadBenchmark } from '../../bench/registry.ts';
 import { report } from '../../bench/report.ts';
 import { runBenchmark } from '../../bench/run.ts';
@@ -65,10 +66,11 @@ export const bench: Command = {
 
     const b = await loadBenchmark(chapter.id);
     const quick = Boolean(values.quick);
-    console.log(`${mark.pass} Chapter ${r}'s ${checked.total} tests pass. Benchmarking ${heading(chapter)}: ${b.labels.learner}, ${b.labels.reference} and ${b.labels.baseline}, each trial in its own process.`);
+    const subjects = subjectsOf(b, ['learner', 'reference', 'baseline']);
+    console.log(`${mark.pass} Chapter ${r}'s ${checked.total} tests pass. Benchmarking ${heading(chapter)}: ${subjectList(b, subjects)}, each trial in its own process.`);
     console.log(style.dim('Keep the machine otherwise idle while it runs: other work on it changes the figures.'));
     const result = await runBenchmark(b, {
-      subjects: ['learner', 'reference', 'baseline'],
+      subjects,
       quick,
       rounds,
       onTrial: (t) => console.log(style.dim(`  round ${t.round + 1}/${t.rounds}  ${t.label.padEnd(24)} ${(t.ms / 1000).toFixed(1)} s${t.error ? '  failed' : ''}`)),

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { chartOf, renderChart } from '../../bench/chart.ts';
 import type { Benchmark, BenchResult, SubjectKind, TrialResult } from '../../bench/framework.ts';
-import { median, statOf } from '../../bench/framework.ts';
+import { median, statOf, subjectList, subjectsOf } from '../../bench/framework.ts';
 import { benchmarkedChapters, loadBenchmark, resultsFile } from '../../bench/registry.ts';
 import { ratio, report } from '../../bench/report.ts';
 import { runBenchmark, summarise } from '../../bench/run.ts';
@@ -76,6 +76,26 @@ describe('the benchmark framework', () => {
     expect(inline).toContain('aria-hidden="true"');
   });
 
+  it('measures a ceiling beside the others only when the benchmark names one, and draws it apart', () => {
+    expect(subjectsOf(fixture, ['learner', 'reference', 'baseline'])).toEqual(['learner', 'reference', 'baseline']);
+    const withCeiling: Benchmark = { ...fixture, labels: { ...fixture.labels, ceiling: 'plain copy' } };
+    const kinds = subjectsOf(withCeiling, ['reference', 'baseline']);
+    expect(kinds).toEqual(['reference', 'baseline', 'ceiling']);
+    expect(subjectList(withCeiling, kinds)).toBe('works, throws and plain copy');
+    const trials = byKind([
+      ['reference', [trial(10, 40)]],
+      ['baseline', [trial(5, 20)]],
+      ['ceiling', [trial(20, 80)]],
+    ]);
+    const result = summarise(withCeiling, kinds, trials, new Map(), { quick: false, rounds: 1 });
+    expect(result.subjects.map((s) => s.label)).toEqual(['works', 'throws', 'plain copy']);
+    expect(report(withCeiling, result)).toMatch(/reference \/ throws\s+reference \/ plain copy/);
+    expect(report(withCeiling, result)).toContain('At B: works 40.0 things/s, 2.0x throws and 0.50x plain copy (higher is better).');
+    const svg = renderChart(chartOf(withCeiling, result), { standalone: true });
+    expect(svg).toContain('class="series series-ceiling"');
+    expect(svg).toMatch(/stroke-dasharray="1.5 3"/);
+  });
+
   it('stops a trial that never finishes, reports one that throws, and still measures the others', async () => {
     const result = await runBenchmark(fixture, { subjects: ['learner', 'reference', 'baseline'], file: fixtureFile });
     const bySubject = Object.fromEntries(result.subjects.map((s) => [s.kind, s]));
@@ -107,10 +127,7 @@ describe('the benchmark framework', () => {
       const b = await loadBenchmark(id);
       const recorded = JSON.parse(readFileSync(resultsFile(id), 'utf8')) as BenchResult;
       expect(recorded.quick, `${id}: recorded without --quick`).toBe(false);
-      expect(recorded.subjects.map((s) => [s.kind, s.error])).toEqual([
-        ['reference', undefined],
-        ['baseline', undefined],
-      ]);
+      expect(recorded.subjects.map((s) => [s.kind, s.error])).toEqual(subjectsOf(b, ['reference', 'baseline']).map((kind) => [kind, undefined]));
       expect(Object.keys(recorded.stats).sort()).toEqual(b.metrics.map((m) => m.key).sort());
       const lesson = readFileSync(path.join(fileURLToPath(new URL('../../chapters', import.meta.url)), id, 'lesson.md'), 'utf8');
       expect(lesson, `${id}: the lesson has "## Measure it" with "::: measured"`).toMatch(/## Measure it\n[\s\S]*?::: measured\n/);

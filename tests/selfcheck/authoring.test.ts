@@ -1,6 +1,7 @@
 /**
  * The maintainer's tools around chapters: known mistakes as patches (engine/mistakes.ts and
- * `npm run mistake`), and the self-check's rule that a suite's peers are listed in the manifest.
+ * `npm run mistake`), the self-check's rule that a suite's peers are listed in the manifest, and its
+ * rule that a lesson's diagrams are authored SVG that follows the theme.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import { chapters } from '../../chapters/manifest.ts';
 import { repoRoot } from '../../engine/impl.ts';
 import { diffAgainstSolution, mistakePaths, variantFiles } from '../../engine/mistakes.ts';
 import { Sandbox } from '../cli/support/sandbox.ts';
-import { unlistedPeers } from './structure.ts';
+import { diagramProblems, unlistedPeers } from './structure.ts';
 
 describe('known mistakes as patches', () => {
   it('every patch builds a variant whose diff against the solution is the patch itself', () => {
@@ -128,5 +129,21 @@ describe('peers in the manifest', () => {
   it('accepts the calls when every program is listed', () => {
     expect(unlistedPeers({ peers: ['nc', 'curl'] }, dir)).toEqual([]);
     expect(unlistedPeers({}, dir)).toHaveLength(2);
+  });
+});
+
+describe('diagrams in lessons', () => {
+  const lessonPath = 'tests/selfcheck/fixtures/figures/lesson.md';
+
+  it('accepts an SVG drawn in currentColor with alt text that describes it', () => {
+    expect(diagramProblems(lessonPath, '# x\n\n![Two boxes, Ada on the left](diagrams/themed.svg "Two boxes")\n')).toEqual([]);
+  });
+
+  it('asks for a diagram, for alt text, for the file, and for theme colours instead of fixed ones', () => {
+    expect(diagramProblems(lessonPath, '# x\n\n```text\n[a] -> [b]\n```\n')).toEqual([expect.stringContaining('has no authored SVG diagram')]);
+    expect(diagramProblems(lessonPath, '![](diagrams/themed.svg)')).toEqual([expect.stringContaining('needs alt text')]);
+    expect(diagramProblems(lessonPath, '![A picture of nothing](diagrams/missing.svg)')).toEqual([expect.stringContaining('does not exist')]);
+    const coloured = diagramProblems(lessonPath, '![Two boxes in fixed colours](diagrams/coloured.svg)');
+    expect(coloured).toEqual([expect.stringMatching(/hard-codes colours \(#3b5bdb, black\)/)]);
   });
 });

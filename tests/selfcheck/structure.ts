@@ -7,7 +7,9 @@ import { repoRoot } from '../../engine/impl.ts';
 import type { Checks } from './checks.ts';
 
 const MIN_HINTS = 3;
-const MIN_MISTAKES = 4;
+const MIN_MISTAKES = 5;
+/** From this part of the story on, every lesson has at least one authored SVG diagram. */
+const FIGURES_FROM_PART = 2;
 const read = (rel: string) => readFileSync(path.join(repoRoot, rel), 'utf8');
 const exists = (rel: string) => existsSync(path.join(repoRoot, rel));
 
@@ -37,6 +39,7 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
       for (const heading of Object.values(lessonSections)) {
         if (!lines.includes(`## ${heading}`)) problems.push(`${p.lesson} has no "## ${heading}" section`);
       }
+      if (ch.part >= FIGURES_FROM_PART) problems.push(...diagramProblems(p.lesson, lesson));
     }
     p.stubs.forEach((f) => {
       if (need(f, 'stub') && !read(f).includes('// TODO:')) problems.push(`${f} has no "// TODO:" marker`);
@@ -81,4 +84,27 @@ export function peerCalls(testDir: string): [file: string, program: string][] {
     for (const m of text.matchAll(/\bneedPeer\(\s*[\w.]+\s*,\s*['"`]([^'"`]+)['"`]/g)) out.push([`${testDir}/${f}`, m[1]!]);
   }
   return out;
+}
+
+/**
+ * An authored diagram: `![alt](diagrams/<name>.svg ...)` with alt text, the file present, drawn in
+ * currentColor so that it follows the theme, with no colour of its own in a fill or stroke.
+ */
+export function diagramProblems(lessonPath: string, lesson: string): string[] {
+  const problems: string[] = [];
+  const images = [...lesson.matchAll(/!\[([^\]]*)\]\((diagrams\/[^\s)]+\.svg)(?:\s+"[^"]*")?\)/g)];
+  if (images.length === 0) return [`${lessonPath} has no authored SVG diagram: add chapters/<id>/diagrams/<name>.svg and include it as ![what it shows](diagrams/<name>.svg "caption")`];
+  for (const [, alt, src] of images) {
+    if (alt!.trim().length < 10) problems.push(`${lessonPath}: ${src} needs alt text that describes the picture`);
+    const file = path.join(path.dirname(lessonPath), src!);
+    if (!exists(file)) {
+      problems.push(`${lessonPath}: ${src} does not exist (${file})`);
+      continue;
+    }
+    const svg = read(file);
+    if (!svg.includes('currentColor')) problems.push(`${file} is not drawn in currentColor, so it cannot follow the light and dark themes`);
+    const colours = [...svg.matchAll(/(?:fill|stroke|color)\s*[:=]\s*["']?\s*(#[0-9a-f]{3,8}|rgba?\([^)]*\)|hsla?\([^)]*\)|(?!none|currentColor|transparent|inherit|url)[a-z]+)/gi)].map((m) => m[1]!);
+    if (colours.length > 0) problems.push(`${file} hard-codes colours (${[...new Set(colours)].slice(0, 3).join(', ')}): use currentColor (with opacity for shades), so it follows the theme`);
+  }
+  return problems;
 }
