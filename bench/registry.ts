@@ -15,6 +15,7 @@ export const benchmarkFiles: Record<string, string> = {
   '04-sockets': '04-sockets.ts',
   '07-streams-and-backpressure': '07-streams-and-backpressure.ts',
   '08-reliable-delivery': '08-reliable-delivery.ts',
+  '09-framing': '09-framing.ts',
 };
 
 /** The chapter ids that have a benchmark, in order. */

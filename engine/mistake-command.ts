@@ -11,7 +11,8 @@
  * Run a suite against a variant with WORKBOOK_IMPL=<its folder>, or grade it:
  *   npm run workbook -- grade --mistake 04/ignores-half-close
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chapter } from '../chapters/manifest.ts';
 import { chapterNumber, chapters, findChapter } from '../chapters/manifest.ts';
@@ -33,6 +34,21 @@ function chapterOf(name: string | undefined): Chapter {
 }
 
 const abs = (rel: string) => path.join(repoRoot, rel);
+
+/** A fingerprint of the chapter's solution folder, kept beside an editing folder when `edit` makes it. */
+function solutionHash(ch: Chapter): string {
+  const hash = createHash('sha256');
+  const dir = abs(`solutions/${ch.id}`);
+  for (const rel of (readdirSync(dir, { recursive: true }) as string[]).sort()) {
+    const file = path.join(dir, rel);
+    if (!statSync(file).isFile()) continue;
+    hash.update(`${rel}\0`).update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+/** Where `edit` notes which solution an editing folder was made from. */
+const baseFile = (editing: string) => abs(`${editing}.base`);
 
 /** True when the editing folder holds changes that `save` has not written to the patch yet. */
 function unsaved(ch: Chapter, name: string): boolean {
@@ -87,7 +103,8 @@ switch (command) {
     };
     const rejectedFile = `${editing}.rejected.patch`;
     rmSync(abs(rejectedFile), { force: true });
-    if (known) {
+    writeFileSync(baseFile(editing), `${solutionHash(ch)}\n`);
+    if (known && existsSync(abs(patch))) {
       let stale: PatchError | undefined;
       try {
         writeAll(variantFiles(ch, known));
@@ -109,8 +126,13 @@ switch (command) {
       }
     } else {
       cpSync(abs(`solutions/${ch.id}`), abs(editing), { recursive: true });
-      console.log(`A new mistake: ${editing}/ holds a copy of solutions/${ch.id}/. Make the one mistake there, then save it,`);
-      console.log(`and add { name: '${name}', what, caughtBy } to the chapter's mistakes in chapters/manifest.ts.`);
+      if (known) {
+        // Listed in the manifest, but its patch is not written yet: start from the solution, as for a new name.
+        console.log(`${name} is in the manifest but has no patch yet: ${editing}/ holds a copy of solutions/${ch.id}/. Make the mistake there, then: npm run mistake -- save ${chapterNumber(ch)} ${name}`);
+      } else {
+        console.log(`A new mistake: ${editing}/ holds a copy of solutions/${ch.id}/. Make the one mistake there, then save it,`);
+        console.log(`and add { name: '${name}', what, caughtBy } to the chapter's mistakes in chapters/manifest.ts.`);
+      }
     }
     console.log(`Run the suite against it meanwhile: WORKBOOK_IMPL=${editing} npx vitest run tests/${ch.id}/`);
     break;
@@ -121,6 +143,14 @@ switch (command) {
     const name = args[1] ?? die(USAGE);
     const { editing, patch } = mistakePaths(ch, name);
     if (!existsSync(abs(editing))) die(`Nothing to ${command}: ${editing}/ does not exist. Start with: npm run mistake -- edit ${chapterNumber(ch)} ${name}`, 1);
+    // A folder made from an older solution would save a patch that also undoes the solution's newer changes.
+    const base = existsSync(baseFile(editing)) ? readFileSync(baseFile(editing), 'utf8').trim() : undefined;
+    if (base !== undefined && base !== solutionHash(ch)) {
+      die(
+        `solutions/${ch.id}/ changed after ${editing}/ was made, so its patch would also undo those changes. Start again from the new solution (your edits there are discarded; copy what you need first): npm run mistake -- edit ${chapterNumber(ch)} ${name} --force`,
+        1,
+      );
+    }
     let text: string;
     try {
       text = diffAgainstSolution(ch, abs(editing));

@@ -25,6 +25,8 @@ import {
   track,
   within,
   writeInPieces,
+  settle as settleWithin,
+  watchTimersOf,
 } from '../helpers/index.ts';
 
 export const ID = '04-sockets';
@@ -93,12 +95,8 @@ export function closed(socket: net.Socket): Promise<void> {
 }
 
 /** Settle a promise on your code into { value } or { error }, with the usual deadline. */
-export async function settle<T>(work: Promise<T>, what: string, advice = ''): Promise<{ value?: T; error?: unknown }> {
-  try {
-    return { value: await within(work, LIMIT, what, advice) };
-  } catch (error) {
-    return { error };
-  }
+export function settle<T>(work: Promise<T>, what: string, advice = ''): Promise<{ value?: T; error?: unknown }> {
+  return settleWithin(work, LIMIT, what, advice);
 }
 
 /** How an outcome looks in a message: "rejected with ListenError [EADDRINUSE]: ..." and the like. */
@@ -145,29 +143,9 @@ export function handles(): string[] {
   return process.getActiveResourcesInfo().filter((r) => /^(TCP|Pipe)/.test(r));
 }
 
-/**
- * Watches the timers that your exercise.ts starts with setTimeout/setInterval from now on.
- * `pending()` lists those still armed and holding the process (not fired, not cleared, not unref'd).
- * (Counting 'Timeout' in getActiveResourcesInfo would also count the test runner's own short-lived timers.)
- */
+/** The timers your exercise.ts starts from now on, and those still armed (see watchTimersOf). */
 export function watchYourTimers(): { pending: () => string[] } {
-  const mine = implFile(ID, 'exercise.ts');
-  const started: { timer: NodeJS.Timeout; what: string }[] = [];
-  const g = globalThis as unknown as Record<'setTimeout' | 'setInterval', (...args: unknown[]) => NodeJS.Timeout>;
-  const originals = { setTimeout: g.setTimeout, setInterval: g.setInterval };
-  for (const name of ['setTimeout', 'setInterval'] as const) {
-    const original = originals[name];
-    g[name] = function (this: unknown, ...args: unknown[]) {
-      const timer = original.apply(this, args);
-      const stack = new Error().stack ?? '';
-      if (stack.includes(mine)) started.push({ timer, what: `a ${name}(..., ${String(args[1])}) of yours` });
-      return timer;
-    } as (typeof g)[typeof name];
-  }
-  onCleanup('timer watcher', () => Object.assign(g, originals));
-  return {
-    pending: () => started.filter(({ timer }) => !(timer as unknown as { _destroyed: boolean })._destroyed && timer.hasRef()).map((t) => t.what),
-  };
+  return watchTimersOf(implFile(ID, 'exercise.ts'));
 }
 
 /** handles(), once it has stopped changing for 30 ms: sockets closed by the previous step take a moment to go. */
@@ -205,27 +183,7 @@ export function whereOf(a: Address): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
-/**
- * Runs `work` with this process's uncaught-exception handlers swapped for one that records: an 'error'
- * event that your code does not listen for is thrown, and would otherwise crash the server (and the test run).
- */
-export async function recordingUncaught<T>(work: (uncaught: unknown[]) => Promise<T>): Promise<T> {
-  const uncaught: unknown[] = [];
-  const saved = process.listeners('uncaughtException');
-  const record = (err: unknown) => uncaught.push(err);
-  process.on('uncaughtException', record);
-  for (const l of saved) process.off('uncaughtException', l);
-  const restore = () => {
-    process.off('uncaughtException', record);
-    for (const l of saved) if (!process.listeners('uncaughtException').includes(l)) process.on('uncaughtException', l);
-  };
-  onCleanup('uncaught-exception recorder', restore);
-  try {
-    return await work(uncaught);
-  } finally {
-    restore();
-  }
-}
+export { recordingUncaught } from '../helpers/index.ts';
 
 /** A test echo server of our own (not yours): echoes everything after the client's FIN. Records what it received. */
 export async function testEchoServer(host = LOOPBACK): Promise<{ port: number; received: () => Buffer; stop: () => Promise<void> }> {

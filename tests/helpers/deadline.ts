@@ -51,3 +51,12 @@ export async function eventually(condition: () => boolean, ms = 1_000): Promise<
   }
   return true;
 }
+
+/** Settle `work` into `{ value }` or `{ error }` (a DeadlineError when it did not settle within `ms`). */
+export async function settle<T>(work: Promise<T>, ms: number, what: string, advice = ''): Promise<{ value?: T; error?: unknown }> {
+  try {
+    return { value: await within(work, ms, what, advice) };
+  } catch (error) {
+    return { error };
+  }
+}

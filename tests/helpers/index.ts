@@ -14,5 +14,6 @@ export * from './random.ts';
 export * from './replay.ts';
 export * from './transcript.ts';
 export * from './worker.ts';
+export * from './watchers.ts';
 export * from './lossy-udp-relay.ts';
 export * from './script.ts';

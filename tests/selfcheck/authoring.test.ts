@@ -101,6 +101,42 @@ describe('known mistakes as patches', () => {
       }
     }, 40_000);
 
+    it('starts from the solution a mistake that the manifest lists but that has no patch yet', async () => {
+      const patchFile = 'tests/mistakes/01-adder/off-by-one.patch';
+      const patch = box.read(patchFile);
+      rmSync(box.path(patchFile));
+      try {
+        const edit = await mistake('edit', '01', 'off-by-one', '--force');
+        expect(edit.code, edit.output).toBe(0);
+        expect(edit.stdout).toMatch(/off-by-one is in the manifest but has no patch yet/);
+        expect(box.read('tests/.generated/editing/01-adder/off-by-one/exercise.ts')).toBe(box.read('solutions/01-adder/exercise.ts'));
+      } finally {
+        box.write(patchFile, patch);
+      }
+    }, 40_000);
+
+    it('refuses to save a folder made from an older solution, whose patch would undo the newer changes', async () => {
+      const file = 'tests/.generated/editing/01-adder/off-by-one/exercise.ts';
+      const solution = box.read('solutions/01-adder/exercise.ts');
+      const patch = box.read('tests/mistakes/01-adder/off-by-one.patch');
+      expect((await mistake('edit', '01', 'off-by-one', '--force')).code).toBe(0);
+      box.write('solutions/01-adder/exercise.ts', `${solution}// a newer comment in the solution\n`);
+      try {
+        box.write(file, box.read(file).replace('a * 2 + 1', 'a * 2 + 3'));
+        const save = await mistake('save', '01', 'off-by-one');
+        expect(save.code).toBe(1);
+        expect(save.stderr).toMatch(/solutions\/01-adder\/ changed after tests\/.generated\/editing\/01-adder\/off-by-one\/ was made/);
+        expect(box.read('tests/mistakes/01-adder/off-by-one.patch')).toBe(patch);
+        // Made again from the new solution, it saves.
+        expect((await mistake('edit', '01', 'off-by-one', '--force')).code).toBe(0);
+        box.write(file, box.read(file).replace('a * 2 + 1', 'a * 2 + 3'));
+        expect((await mistake('save', '01', 'off-by-one')).code).toBe(0);
+      } finally {
+        box.write('solutions/01-adder/exercise.ts', solution);
+        box.write('tests/mistakes/01-adder/off-by-one.patch', patch);
+      }
+    }, 40_000);
+
     it('names an unknown chapter or command', async () => {
       const bad = await mistake('edit', '99', 'x');
       expect(bad.code).toBe(2);
