@@ -147,7 +147,8 @@ describe('encoding frames and lines', () => {
     expect(`encodeFrame(${DEFAULT_MAX_FRAME_SIZE + 1} bytes) with the default limit`, () => encodeFrame(new Uint8Array(DEFAULT_MAX_FRAME_SIZE + 1)), tooLarge(DEFAULT_MAX_FRAME_SIZE + 1, DEFAULT_MAX_FRAME_SIZE), 'FrameTooLargeError at DEFAULT_MAX_FRAME_SIZE');
     expect("encodeLine('abcdef', limit 5)", () => encodeLine('abcdef', 5), tooLarge(6, 5), 'FrameTooLargeError, size 6, limit 5');
     expect(`encodeLine of ${DEFAULT_MAX_LINE_BYTES + 1} bytes with the default limit`, () => encodeLine('x'.repeat(DEFAULT_MAX_LINE_BYTES + 1)), tooLarge(DEFAULT_MAX_LINE_BYTES + 1, DEFAULT_MAX_LINE_BYTES), 'FrameTooLargeError at DEFAULT_MAX_LINE_BYTES');
-    for (const [text, index] of [['two\nlines', 3], ['\n', 0], ['end\n', 3]] as const) {
+    // The index is a string index: 'é' is one UTF-16 unit (two bytes), '😀' two units (four bytes).
+    for (const [text, index] of [['two\nlines', 3], ['\n', 0], ['end\n', 3], ['é\n', 1], ['😀\n', 2]] as const) {
       expect(`encodeLine(${JSON.stringify(text)})`, () => encodeLine(text), (e) => isError(e, NewlineInLineError, 'ERR_NEWLINE_IN_LINE') && (e as NewlineInLineError).index === index, `NewlineInLineError with index ${index}`);
     }
     for (const bad of [-1, 1.5, Number.NaN, LARGEST_LENGTH + 1]) {
@@ -268,15 +269,17 @@ describe('the length-prefix decoder', () => {
     const spread = seq(0x10, 9);
     const stream = frameBytes(inOne, spread);
     const rig = frameRig();
-    for (const [from, to] of [[0, 10], [10, 17], [17, stream.length]] as const) {
+    // The cut at 12 splits the second header: the two header bytes kept until the next chunk must be copies too.
+    for (const [from, to] of [[0, 10], [10, 12], [12, 17], [17, stream.length]] as const) {
       const chunk = bufferView(stream.subarray(from, to), 3 + from);
       rig.push(chunk);
-      chunk.fill(0x00);
+      // 0xff, not 0: a kept header byte that is still a view would turn 00 00 00 09 into ff ff 00 09.
+      chunk.fill(0xff);
     }
     checkRig(
       sameFrames(rig.out, [inOne, spread]) && rig.error === undefined,
       rig,
-      `after the caller zeroed each chunk (a Buffer view at an offset) once push() returned, the frames held ${showFrames(rig.out)}`,
+      `after the caller overwrote each chunk (a Buffer view at an offset) with ff bytes once push() returned, the frames held ${showFrames(rig.out)}${rig.error === undefined ? '' : ` and it threw ${thrown(rig.error)}`}`,
       `${showFrames([inOne, spread])}: frames (and the partial frame kept between chunks) are copies, never views of the caller's chunk`,
       'Copies, not views',
     );
@@ -359,11 +362,12 @@ describe('the length-prefix decoder', () => {
     for (const [what, bytes, buffered] of cases) {
       const rig = frameRig();
       const e = rig.run([bytes]);
+      const again = [rig.push(frameBytes('x')), rig.end()];
       checkRig(
-        isError(e, TruncatedFrameError, 'ERR_TRUNCATED_FRAME') && (e as TruncatedFrameError).bufferedBytes === buffered && rig.state === 'failed',
+        isError(e, TruncatedFrameError, 'ERR_TRUNCATED_FRAME') && (e as TruncatedFrameError).bufferedBytes === buffered && rig.state === 'failed' && again.every((x) => x === e),
         rig,
-        `when the stream ended after ${what}, end() ${e === undefined ? 'returned quietly' : `threw ${thrown(e)} ${JSON.stringify(e)}`}`,
-        `TruncatedFrameError (ERR_TRUNCATED_FRAME) with bufferedBytes ${buffered}, and state 'failed': the peer hung up in the middle of a frame`,
+        `when the stream ended after ${what}, end() ${e === undefined ? 'returned quietly' : `threw ${thrown(e)} ${JSON.stringify(e)}`}, then push() and end() ${again.map((x) => (x === e ? 'threw the same error' : x === undefined ? 'worked' : `threw ${thrown(x)}`)).join(' and ')}`,
+        `TruncatedFrameError (ERR_TRUNCATED_FRAME) with bufferedBytes ${buffered}, and state 'failed', after which every push() and end() throws that same error: the peer hung up in the middle of a frame`,
         'When the stream ends',
       );
     }
@@ -435,11 +439,12 @@ describe('the line decoder', () => {
     for (const bad of [bytesOf(0xff), bytesOf(0x80), bytesOf(0xc0, 0x80), bytesOf(0xed, 0xa0, 0x80), bytesOf(0xe2, 0x82)]) {
       const rig = lineRig();
       const e = rig.run([concat([utf8('ok\nx'), bad, bytesOf(0x0a)])]);
+      const again = [rig.push(utf8('more\n')), rig.end()];
       checkRig(
-        isError(e, InvalidUtf8Error, 'ERR_INVALID_UTF8') && rig.out[0] === 'ok',
+        isError(e, InvalidUtf8Error, 'ERR_INVALID_UTF8') && rig.out.length === 1 && rig.out[0] === 'ok' && again.every((x) => x === e),
         rig,
-        `for the line x ${hexBytes(bad)} it ${e === undefined ? `delivered ${showLines(rig.out)}` : `threw ${thrown(e)}`}`,
-        'the line "ok", then InvalidUtf8Error (ERR_INVALID_UTF8): a decoder that replaces bad bytes with U+FFFD hides broken or hostile input',
+        `for the line x ${hexBytes(bad)} it ${e === undefined ? `delivered ${showLines(rig.out)}` : `threw ${thrown(e)}, delivered ${showLines(rig.out)}, then push() and end() ${again.map((x) => (x === e ? 'threw the same error' : x === undefined ? 'worked' : `threw ${thrown(x)}`)).join(' and ')}`}`,
+        'the line "ok", then InvalidUtf8Error (ERR_INVALID_UTF8), and the same error from every later push() and end(): a decoder that replaces bad bytes with U+FFFD hides broken or hostile input, and one that carries on has lost its place',
         'Lines of UTF-8 text',
       );
     }
@@ -508,11 +513,12 @@ describe('the line decoder', () => {
   it('end of stream in the middle of a line is an error', () => {
     const rig = lineRig();
     const e = rig.run([utf8('whole\nhal'), bytesOf(0xe2, 0x82)]);
+    const again = [rig.push(utf8('more\n')), rig.end()];
     checkRig(
-      isError(e, TruncatedFrameError, 'ERR_TRUNCATED_FRAME') && (e as TruncatedFrameError).bufferedBytes === 5 && rig.out[0] === 'whole',
+      isError(e, TruncatedFrameError, 'ERR_TRUNCATED_FRAME') && (e as TruncatedFrameError).bufferedBytes === 5 && rig.out.length === 1 && rig.out[0] === 'whole' && again.every((x) => x === e),
       rig,
-      `when the stream ended after "whole\\n" and 5 bytes of another line, end() ${e === undefined ? 'returned quietly' : `threw ${thrown(e)} ${JSON.stringify(e)}`}`,
-      'the line "whole", then TruncatedFrameError (ERR_TRUNCATED_FRAME) with bufferedBytes 5: a line is complete only with its newline',
+      `when the stream ended after "whole\\n" and 5 bytes of another line, end() ${e === undefined ? 'returned quietly' : `threw ${thrown(e)} ${JSON.stringify(e)}, then push() and end() ${again.map((x) => (x === e ? 'threw the same error' : x === undefined ? 'worked' : `threw ${thrown(x)}`)).join(' and ')}`}`,
+      'the line "whole", then TruncatedFrameError (ERR_TRUNCATED_FRAME) with bufferedBytes 5, and the same error from every later push() and end(): a line is complete only with its newline',
       'When the stream ends',
     );
     const clean = lineRig();
