@@ -377,4 +377,11 @@ export async function reusePortWorks(): Promise<boolean> {
 /** A message the test expects, shown for failure messages. */
 export const show = (m: unknown) => JSON.stringify(m);
 
+/** The same JSON value, whatever the order of the members in its objects (JSON gives that order no meaning). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(sorted) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([k, x]) => [k, sorted(x)])) : v;
+  return JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+}
+
 export type { Message };

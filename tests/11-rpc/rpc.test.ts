@@ -16,7 +16,7 @@ import {
 import { FakeClock, check, eventually, listen, pause, skipWithReason, track, within } from '../helpers/index.ts';
 import {
   LIMIT, LOOPBACK, LOOPBACK6, clientOf, closeAfterTest, closed, closedPort, connectTo, errorText, extraHandles, firstLink, frame, gate,
-  handles, idsOf, isError, isSettled, lesson, outcome, rawClient, recordingCrashes, reusePortWorks, scriptedPeer, settle, show, startServer,
+  handles, idsOf, isError, isSettled, lesson, outcome, rawClient, recordingCrashes, reusePortWorks, sameJson, scriptedPeer, settle, show, startServer,
   watchYourTimers,
 } from './harness.ts';
 
@@ -138,7 +138,7 @@ describe('Calls and replies', () => {
     });
     link.reply(req.id, { sum: 5, note: 'ünïcödé 🎉' });
     const r = await settle(call, "call('add') after its reply");
-    check(show(r.value) === show({ sum: 5, note: 'ünïcödé 🎉' }) && pendingOf(connection) === 0, {
+    check(sameJson(r.value, { sum: 5, note: 'ünïcödé 🎉' }) && pendingOf(connection) === 0, {
       did: `the test peer replied {"sum":5,"note":"ünïcödé 🎉"}; the call ${outcome(r)}; pending is then ${connection.pending}`,
       expected: 'resolves with the reply\'s result, exactly, and the table is empty again (pending 0)',
       lesson: lesson('Ids match replies to calls'),
@@ -252,7 +252,7 @@ describe('Calls and replies', () => {
       await pause(0);
     }
     const r1 = await c.inbox.next();
-    check(show(r1) === show({ jsonrpc: '2.0', id: 1, result: ['byte by byte é'] }), {
+    check(sameJson(r1, { jsonrpc: '2.0', id: 1, result: ['byte by byte é'] }), {
       did: `a request sent one byte at a time got ${r1 ? show(r1) : 'no reply'}`,
       expected: '{"jsonrpc":"2.0","id":1,"result":["byte by byte é"]}: a \'data\' event is whatever bytes arrived; feed them all to the FrameReader',
       lesson: lesson('Messages on the wire'),
@@ -432,7 +432,7 @@ describe('Connecting with a deadline', () => {
     pending.catch(() => {});
     const link = await firstLink(peer);
     const hello = await link.inbox.next();
-    check(hello?.method === HELLO_METHOD && show(hello.params) === show({ version: PROTOCOL_VERSION }) && hello.jsonrpc === '2.0', {
+    check(hello?.method === HELLO_METHOD && sameJson(hello.params, { version: PROTOCOL_VERSION }) && hello.jsonrpc === '2.0', {
       did: `connect() sent ${hello ? show(hello) : 'nothing'}`,
       expected: `a request {"jsonrpc":"2.0","id":...,"method":"${HELLO_METHOD}","params":{"version":${PROTOCOL_VERSION}}}`,
       lesson: lesson('Connecting with a deadline'),
@@ -529,6 +529,20 @@ describe('Connecting with a deadline', () => {
       lesson: lesson('Connecting with a deadline'),
       transcript: link.transcript,
     });
+    // A reset (not a FIN) during the hello: Node emits 'error' (ECONNRESET), then 'close'; either code is right, at once.
+    const resetP = peer.nextLink();
+    const resetHello = connect(peer.address, { clock });
+    resetHello.catch(() => {});
+    const link3 = await resetP;
+    await link3.inbox.next();
+    link3.socket.resetAndDestroy();
+    const r3 = await settle(resetHello, 'connect() when the peer resets the connection during the hello');
+    check((isError(r3.error, ConnectError, 'ECONNRESET') || isError(r3.error, ConnectError, 'ERR_RPC_CONNECTION_LOST')) && clock.pendingCount() === 0, {
+      did: `the peer reset the connection before answering the hello; connect() ${outcome(r3)}; ${clock.pendingCount()} timer(s) left`,
+      expected: "ConnectError at once, with code 'ECONNRESET' (the socket's 'error') or 'ERR_RPC_CONNECTION_LOST' (the lost hello), and the timer cleared",
+      lesson: lesson('Connecting with a deadline'),
+      transcript: link3.transcript,
+    });
     const link2P = peer.nextLink();
     const refused = connect(peer.address, { clock });
     refused.catch(() => {});
@@ -551,7 +565,7 @@ describe('Connecting with a deadline', () => {
     const { address } = await startServer({});
     const c = await rawClient(address);
     const reply = await c.ask({ jsonrpc: '2.0', id: 'h1', method: HELLO_METHOD, params: { version: PROTOCOL_VERSION } });
-    check(show(reply) === show({ jsonrpc: '2.0', id: 'h1', result: { version: PROTOCOL_VERSION } }), {
+    check(sameJson(reply, { jsonrpc: '2.0', id: 'h1', result: { version: PROTOCOL_VERSION } }), {
       did: `your server answered the hello with ${reply ? show(reply) : 'nothing'}`,
       expected: `{"jsonrpc":"2.0","id":"h1","result":{"version":${PROTOCOL_VERSION}}}`,
       lesson: lesson('Connecting with a deadline'),
@@ -560,7 +574,7 @@ describe('Connecting with a deadline', () => {
     const { link } = await clientOf();
     link.send({ jsonrpc: '2.0', id: 99, method: HELLO_METHOD, params: { version: PROTOCOL_VERSION } });
     const back = await link.inbox.next();
-    check(show(back) === show({ jsonrpc: '2.0', id: 99, result: { version: PROTOCOL_VERSION } }), {
+    check(sameJson(back, { jsonrpc: '2.0', id: 99, result: { version: PROTOCOL_VERSION } }), {
       did: `the test peer sent your client a hello; it answered ${back ? show(back) : 'nothing'}`,
       expected: `{"jsonrpc":"2.0","id":99,"result":{"version":${PROTOCOL_VERSION}}}: both ends are the same RpcConnection`,
       lesson: lesson('Calls in both directions'),
@@ -721,8 +735,10 @@ describe('Errors that cross the wire', () => {
       const connection = await connectTo(address);
       for (const name of ['buggy', 'rejects', 'big', 'loop']) {
         const r = await settle(connection.call(name), `call('${name}')`);
-        check(isError(r.error, RemoteError, 'ERR_RPC_REMOTE', { method: name, remoteCode: ErrorCodes.INTERNAL_ERROR }) && (r.error as RemoteError).remoteMessage !== 'secret detail of the bug', {
-          did: `call('${name}') ${outcome(r)}`,
+        // Nothing of the exception may cross: not in the message, not in data (a stack trace is the server's business).
+        const leaked = isError(r.error, RemoteError, 'ERR_RPC_REMOTE') && JSON.stringify([(r.error as RemoteError).remoteMessage, (r.error as RemoteError).data ?? null]).includes('secret detail');
+        check(isError(r.error, RemoteError, 'ERR_RPC_REMOTE', { method: name, remoteCode: ErrorCodes.INTERNAL_ERROR }) && !leaked, {
+          did: `call('${name}') ${outcome(r)}${leaked ? ` (its message or data carries the exception's text: ${JSON.stringify((r.error as RemoteError).remoteMessage)}, data ${JSON.stringify((r.error as RemoteError).data ?? null)})` : ''}`,
           expected: `RemoteError with remoteCode ${ErrorCodes.INTERNAL_ERROR} (INTERNAL_ERROR): a handler that throws anything but a MethodError, or whose result JSON.stringify cannot encode (a BigInt, a cycle), is a bug on the server; say so, without its details`,
           lesson: lesson('Errors that cross the wire'),
         });
@@ -741,7 +757,7 @@ describe('Errors that cross the wire', () => {
     const c = await rawClient(address);
     for (const method of ['nothing', 'later']) {
       const reply = await c.ask({ jsonrpc: '2.0', id: 5, method });
-      check(show(reply) === show({ jsonrpc: '2.0', id: 5, result: null }), {
+      check(sameJson(reply, { jsonrpc: '2.0', id: 5, result: null }), {
         did: `'${method}' returned undefined; your server sent ${reply ? show(reply) : 'nothing'}`,
         expected: '{"jsonrpc":"2.0","id":5,"result":null}: JSON.stringify drops a member whose value is undefined, and a reply without result or error is no reply at all',
         lesson: lesson('Errors that cross the wire'),
@@ -771,7 +787,7 @@ describe('Errors that cross the wire', () => {
         });
       }
       const ok = await c.ask({ jsonrpc: '2.0', id: 6, method: 'echo', params: ['still talking'] });
-      check(show(ok) === show({ jsonrpc: '2.0', id: 6, result: ['still talking'] }) && crashes.length === 0 && server.connectionCount === 1, {
+      check(sameJson(ok, { jsonrpc: '2.0', id: 6, result: ['still talking'] }) && crashes.length === 0 && server.connectionCount === 1, {
         did: `after the bad frames, a good request got ${ok ? show(ok) : 'no reply'}; crashes: ${crashes.map(errorText).join('; ') || 'none'}; connectionCount ${server.connectionCount}`,
         expected: 'its reply, on the same connection: a bad message is one bad message, and the framing still holds',
         lesson: lesson('Errors that cross the wire'),

@@ -432,6 +432,8 @@ describe('established connections', () => {
       { ...reply, source: '93.184.216.35' },
       { ...reply, destination: '192.168.1.8' },
       packet('93.184.216.34', '192.168.1.7', 22, 'in', 443),
+      // The request's own endpoints, coming in: not the reply (that has them swapped) and not the connection.
+      { ...request, direction: 'in' },
     ];
     for (const pk of strangers) {
       const got = attempt(() => fw.check(pk));
@@ -552,6 +554,17 @@ describe('the filtering proxy', () => {
     check(released && next.ending === 'silence' && proxy.stats().drop === 3, {
       did: `two clients held; after the second reset its connection, open ${released ? 'went back to 1' : `was ${proxy.stats().open}`}; the next client saw ${next.ending}; stats() ${JSON.stringify(proxy.stats())}`,
       expected: "open back to 1 (the reset closes that held socket; listen for its 'error'), and the proxy still holding the next client in silence",
+      lesson: PROXY,
+    });
+    // Read and throw away: a client that sends a lot still gets all of it written. A proxy that never reads
+    // leaves it stuck once both sockets' buffers are full (a few MiB on loopback).
+    const heavy = await probe(at.port, Buffer.from('a lot follows'), 50, '127.0.0.1', true);
+    const flood = Buffer.alloc(16 * 1024 * 1024, 0x61);
+    const written = await settle(new Promise<void>((resolve) => heavy.socket.write(flood, () => resolve())), `writing ${flood.length} bytes to a dropped connection`);
+    heavy.socket.resetAndDestroy();
+    check(written.error === undefined, {
+      did: `a client wrote 16 MiB into a dropped connection; the write ${written.error === undefined ? 'completed' : `never completed: ${thrown(written.error)}`}`,
+      expected: 'the write completes: the proxy reads what arrives on a dropped connection and throws it away (socket.resume()), so the client is not stuck on a full buffer',
       lesson: PROXY,
     });
   });
