@@ -10,7 +10,7 @@ import net from 'node:net';
 import { describe, it } from 'vitest';
 import { ChatServer, MAX_BUFFERED_BYTES, MESSAGES_PER_TURN } from '@impl/10-protocol-design/exercise.ts';
 import { LineDecoder, MAX_LINE_BYTES, ProtocolError, chooseVersion, parseMessage } from '@impl/10-protocol-design/protocol.ts';
-import { check, fc, forAll, forEachChunking, listen, onCleanup, outcomeOf, thrown, track, within } from '../helpers/index.ts';
+import { check, eventually, fc, forAll, forEachChunking, listen, onCleanup, outcomeOf, thrown, track, within } from '../helpers/index.ts';
 import type { Msg, TestClient } from './harness.ts';
 import { LIMIT, TestClient as Client, byHand, crowd, greeted, joined, lesson, recordingUncaught, saidIn, show, startChat } from './harness.ts';
 import { importOnly, runByHand } from './by-hand.ts';
@@ -775,9 +775,8 @@ describe('slow clients', () => {
     }
   });
 
-  it('keeps a client that is behind by less than the bound: it gets every message once it reads again', async () => {
-    // The default bound, MAX_BUFFERED_BYTES (256 KiB).
-    const BOUND = MAX_BUFFERED_BYTES;
+  /** A paused client in the room 'cellar' with about 160 KB queued for it by the server: past any highWaterMark, below the bound. */
+  async function clientBehind() {
     const { server, port } = await startChat();
     const filler = await greeted(port, 'filler', { record: false });
     await joined(filler, 'cellar');
@@ -791,9 +790,16 @@ describe('slow clients', () => {
       filler.send({ type: 'say', room: 'cellar', text });
       if (!(await filler.waitFor((m) => m.type === 'said' && m.text === text))) break;
     }
+    return { server, filler, slow };
+  }
+
+  it('keeps a client that is behind by less than the bound: it gets every message once it reads again', async () => {
+    // The default bound, MAX_BUFFERED_BYTES (256 KiB).
+    const BOUND = MAX_BUFFERED_BYTES;
+    const { server, filler, slow } = await clientBehind();
     const behind = slowIn(server);
     check(behind !== undefined && server.stats().dropped === 0, {
-      did: `a paused client with about 160 KB waiting for it (the default bound, ${BOUND}) was dropped: stats() lists ${JSON.stringify(behind)}, dropped ${server.stats().dropped}`,
+      did: `a paused client with about 160 KB waiting for it (the default bound, ${BOUND}) was dropped: stats() ${behind === undefined ? 'no longer lists it' : `lists ${JSON.stringify(behind)}`}, dropped ${server.stats().dropped}`,
       expected: 'still connected: a client is dropped only past maxBufferedBytes, not when write() first returns false (that is only the highWaterMark)',
       lesson: lesson('Slow clients'),
     });
@@ -805,6 +811,25 @@ describe('slow clients', () => {
       did: `once it read again, the client that was behind got ${got.length} of ${sent} said messages`,
       expected: `all ${sent}, seq 1 to ${sent}: below the bound, nothing is lost`,
       lesson: lesson('Slow clients'),
+    });
+  });
+
+  it('a refused client that is behind still gets everything queued, then the error, then the end: end(), not destroy()', async () => {
+    const { server, filler, slow } = await clientBehind();
+    const sent = saidIn(filler, 'cellar').length;
+    // Refused while the server still holds ~160 KB for it: a line over the limit, no newline needed.
+    const before = slowIn(server)?.bufferedBytes ?? 0;
+    slow.sendRaw('x'.repeat(MAX_LINE_BYTES + 1));
+    // Refused once its error is queued behind the rest (bufferedBytes grows), or once it is gone (destroyed).
+    await eventually(() => (slowIn(server)?.bufferedBytes ?? Infinity) > before, LIMIT);
+    slow.socket.resume();
+    await slow.until(() => slow.ended, LIMIT);
+    const got = saidIn(slow, 'cellar');
+    const last = slow.messages[slow.messages.length - 1];
+    check(slow.ended && got.length === sent && last?.type === 'error' && last.code === 'TOO_LONG', {
+      did: `the client, ${sent} said messages behind, sent a line over the limit and read again: it got ${got.length} of them, then ${show(last)}, and the connection ${slow.ended ? 'ended' : 'stayed open'}`,
+      expected: `all ${sent} said messages, then error TOO_LONG, then the end of the stream: end() sends what is queued and then the FIN, where destroy() throws the queue (and the error) away`,
+      lesson: lesson('Errors are messages'),
     });
   });
 });
