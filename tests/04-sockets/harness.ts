@@ -27,6 +27,7 @@ import {
   writeInPieces,
   settle as settleWithin,
   watchTimersOf,
+  handles,
 } from '../helpers/index.ts';
 
 export const ID = '04-sockets';
@@ -130,18 +131,9 @@ export async function probe(host: string, port: number, ms = 1_000): Promise<str
   }
 }
 
-/** A port where nothing listens now: bind port 0, note the port, close. */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listen(s);
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { closedPort } from '../helpers/index.ts';
 
-/** The socket and server handles this process holds (compared with a snapshot, so the runner's own pipes cancel out). */
-export function handles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => /^(TCP|Pipe)/.test(r));
-}
+export { extraHandles, handles } from '../helpers/index.ts';
 
 /** The timers your exercise.ts starts from now on, and those still armed (see watchTimersOf). */
 export function watchYourTimers(): { pending: () => string[] } {
@@ -160,16 +152,6 @@ export async function settledHandles(): Promise<string[]> {
   return handles();
 }
 
-/** What `now` holds beyond `before`, kind by kind: e.g. ["TCPSocketWrap"]. */
-export function extraHandles(before: string[], now = handles()): string[] {
-  const left = [...before];
-  return now.filter((h) => {
-    const i = left.indexOf(h);
-    if (i === -1) return true;
-    left.splice(i, 1);
-    return false;
-  });
-}
 
 /** Whether `e` keeps Node's original error as its `cause`, with the same code. */
 export function keepsCause(e: unknown): boolean {

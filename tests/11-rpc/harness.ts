@@ -292,64 +292,15 @@ export function gate<T = void>(): { promise: Promise<T>; open: (v: T) => void } 
   return { promise, open };
 }
 
-/** The socket and server handles this process holds. */
-export function handles(): string[] {
-  return process.getActiveResourcesInfo().filter((r) => /^(TCP|Pipe)/.test(r));
-}
-
-/** What `now` holds beyond `before`, kind by kind. */
-export function extraHandles(before: string[], now = handles()): string[] {
-  const left = [...before];
-  return now.filter((h) => {
-    const i = left.indexOf(h);
-    if (i === -1) return true;
-    left.splice(i, 1);
-    return false;
-  });
-}
+export { extraHandles, handles, recordingCrashes } from '../helpers/index.ts';
 
 /** The timers your exercise.ts starts from now on, and those still armed (see watchTimersOf). */
 export function watchYourTimers(): { pending: () => string[]; started: () => number } {
   return watchTimersOf(implFile(ID, 'exercise.ts'));
 }
 
-/**
- * Runs `work` with this process's uncaught-exception and unhandled-rejection handlers swapped for ones that
- * record: a throw in a 'data' handler, or a rejected promise nobody handles, would otherwise crash a server.
- */
-export async function recordingCrashes<T>(work: (crashes: unknown[]) => Promise<T>): Promise<T> {
-  const crashes: unknown[] = [];
-  const events = ['uncaughtException', 'unhandledRejection'] as const;
-  type Listener = (...a: unknown[]) => void;
-  const proc = process as unknown as { on(e: string, l: Listener): void; off(e: string, l: Listener): void; listeners(e: string): Listener[] };
-  const saved = events.map((e) => proc.listeners(e));
-  const record = (err: unknown) => crashes.push(err);
-  events.forEach((e, i) => {
-    for (const l of saved[i]!) proc.off(e, l);
-    proc.on(e, record);
-  });
-  const restore = () =>
-    events.forEach((e, i) => {
-      proc.off(e, record);
-      for (const l of saved[i]!) if (!proc.listeners(e).includes(l)) proc.on(e, l);
-    });
-  onCleanup('crash recorder', restore);
-  try {
-    return await work(crashes);
-  } finally {
-    restore();
-  }
-}
 
-/** A port where nothing listens now: bind port 0, note the port, close. */
-export async function closedPort(host = LOOPBACK): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, host);
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { closedPort } from '../helpers/index.ts';
 
 /** Resolves when the socket has closed (or at once if it already has). */
 export function closed(socket: net.Socket): Promise<void> {

@@ -4,7 +4,6 @@
  * plain client sees (reset, silence, a reply), and a dial that records the sockets your client opens.
  * The real-kernel rig (network namespaces, nftables) is in ./namespaces.ts.
  */
-import { once } from 'node:events';
 import net from 'node:net';
 import type { Firewall, Packet, Policy, Verdict } from '@impl/12-firewalls-and-timeouts/exercise.ts';
 import type { Endpoint } from '@impl/12-firewalls-and-timeouts/proxy.ts';
@@ -130,15 +129,7 @@ export async function startResetMidReplyServer(first: Uint8Array): Promise<{ por
   return { port: await listen(server) };
 }
 
-/** A port where nothing listens: listen on port 0, note the port, close. */
-export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { closedPort } from '../helpers/index.ts';
 
 /** Start your proxy in front of `target`; it is closed after the test even when the test failed. */
 export async function startProxy(fw: Firewall, target: Endpoint, host?: string): Promise<{ proxy: FilteringProxy; at: Endpoint }> {

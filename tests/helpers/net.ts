@@ -18,6 +18,14 @@ export async function listen(server: net.Server, port = 0, host = '127.0.0.1'): 
   return (server.address() as net.AddressInfo).port;
 }
 
+/** A port where nothing listens now: bind port 0 on `host`, note the port, close. */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  const s = net.createServer();
+  const port = await listen(s, 0, host);
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 /**
  * A connected TCP client (tracked). Rejects with the socket error (ECONNREFUSED, ...).
  * `options` go to net.connect (allowHalfOpen, highWaterMark, ...).
