@@ -44,7 +44,9 @@ export function checkStructure(chapters: Chapter[], checks: Checks): void {
       if (ch.part >= FIGURES_FROM_PART) problems.push(...diagramProblems(p.lesson, lesson));
     }
     p.stubs.forEach((f) => {
-      if (need(f, 'stub') && !read(f).includes('// TODO:') && !GIVEN.test(read(f))) problems.push(`${f} has no "// TODO:" marker (nor, for a file given complete, a " * Chapter NN · Given: ..." line in its doc comment)`);
+      if (!need(f, 'stub')) return;
+      const stub = read(f);
+      if (!stub.includes('// TODO:') && !GIVEN.test(stub)) problems.push(`${f} has no "// TODO:" marker (nor, for a file given complete, a " * Chapter NN · Given: ..." line in its doc comment)`);
     });
     p.solutions.forEach((f) => {
       if (need(f, 'solution') && /\btodo\(/.test(read(f))) problems.push(`${f} still calls todo()`);
