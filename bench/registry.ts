@@ -16,6 +16,7 @@ export const benchmarkFiles: Record<string, string> = {
   '07-streams-and-backpressure': '07-streams-and-backpressure.ts',
   '08-reliable-delivery': '08-reliable-delivery.ts',
   '09-framing': '09-framing.ts',
+  '13-http': '13-http.ts',
 };
 
 /** The chapter ids that have a benchmark, in order. */

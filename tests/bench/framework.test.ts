@@ -112,7 +112,7 @@ describe('the benchmark framework', () => {
   }, 60_000);
 
   it('registers a benchmark for every chapter it names, each with its chart, points and metrics', async () => {
-    expect(benchmarkedChapters).toEqual(['01-shared-memory', '04-sockets', '07-streams-and-backpressure', '08-reliable-delivery', '09-framing']);
+    expect(benchmarkedChapters).toEqual(['01-shared-memory', '04-sockets', '07-streams-and-backpressure', '08-reliable-delivery', '09-framing', '13-http']);
     for (const id of benchmarkedChapters) {
       const b: Benchmark = await loadBenchmark(id);
       expect(b.chapter).toBe(id);

@@ -108,7 +108,7 @@ async function mutate(ch: Chapter): Promise<ChapterScore> {
     jsonReporter: { fileName: `${report}.json` },
     tempDirName: '.stryker-tmp',
     cleanTempDir: 'always',
-    ignorePatterns: ['reports', 'artifacts', 'site/dist', '.workbook', 'tests/.generated', 'tests/mistakes'],
+    ignorePatterns: ['.scratch', 'reports', 'artifacts', 'site/dist', '.workbook', 'tests/.generated', 'tests/mistakes'],
     logLevel: 'warn',
     fileLogLevel: 'off',
   };

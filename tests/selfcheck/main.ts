@@ -30,7 +30,7 @@ import { checkStructure } from './structure.ts';
 import { checkTypes } from './typecheck.ts';
 
 /** The tooling suites (CLI, site, harness, self-check) that do not depend on an implementation. */
-const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/bench/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
+const TOOLING_GLOBS = ['tests/cli/**/*.test.ts', 'tests/site/**/*.test.ts', 'tests/bench/**/*.test.ts', 'tests/fuzz/**/*.test.ts', 'tests/helpers/**/*.test.ts', 'tests/selfcheck/**/*.test.ts'];
 
 const { values } = parseArgs({
   options: {
